@@ -1,0 +1,1 @@
+"""药监云 Yaojian — smart drug-regulation platform."""
