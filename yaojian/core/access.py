@@ -73,10 +73,6 @@ def jurisdiction_prefix(user) -> str | None:
     return user.division.prefix
 
 
-def division_field(model) -> str:
-    return "division_id" if _label(model) == "registry.enterprise" else "division_code"
-
-
 def scoped(queryset: models.QuerySet, user, action: str = VIEW) -> models.QuerySet:
     """Rows of ``queryset`` that ``user`` may ``action``."""
     model = queryset.model
@@ -92,7 +88,7 @@ def scoped(queryset: models.QuerySet, user, action: str = VIEW) -> models.QueryS
     prefix = jurisdiction_prefix(user)
     if prefix is None:
         return queryset
-    return queryset.filter(**{f"{division_field(model)}__startswith": prefix})
+    return queryset.filter(division_code__startswith=prefix)
 
 
 def get_scoped_or_404(queryset: models.QuerySet, user, action: str = VIEW, **lookup):

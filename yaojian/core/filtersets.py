@@ -22,10 +22,9 @@ class RegulatedFilterSet(django_filters.FilterSet):
         return queryset.filter(condition)
 
     def filter_division(self, queryset, name, value):
-        from yaojian.core.access import division_field
         from yaojian.core.models import Division
 
         division = Division.objects.filter(code=value.strip()).first()
         if division is None:
             return queryset.none()
-        return queryset.filter(**{f"{division_field(queryset.model)}__startswith": division.prefix})
+        return queryset.filter(division_code__startswith=division.prefix)

@@ -7,9 +7,10 @@ each with one enterprise carrying one record of every kind, and one user per rol
 import datetime
 from dataclasses import dataclass, field
 
+from yaojian.core import divisions
 from yaojian.core.choices import PartnerDepartment, Role
 from yaojian.core.identifiers import build_uscc
-from yaojian.core.models import User
+from yaojian.core.models import Division, User
 
 PASSWORD = "Yaojian-test-2026"
 DISTRICTS = {"gulou": "320106", "xuanwu": "320102", "liangxi": "320213"}
@@ -40,6 +41,9 @@ def build_world() -> World:
     from yaojian.registry.models import Batch, Enterprise, Licence, Product, Registration
     from yaojian.sampling.models import SamplingTest
 
+    if not Division.objects.filter(code="320106").exists():
+        # Transactional tests flush the tables, including the divisions the migration loaded.
+        divisions.load(Division, divisions.read_table())
     world = World()
     day = datetime.date(2025, 6, 1)
     for n, (key, code) in enumerate(DISTRICTS.items(), start=1):
