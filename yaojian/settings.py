@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "yaojian.complaints",
     "yaojian.enforcement",
     "yaojian.credit",
+    "yaojian.signals",
+    "yaojian.surveillance",
+    "yaojian.trace",
     "yaojian.imports",
     "yaojian.demo",
 ]
