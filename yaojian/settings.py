@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "yaojian.complaints",
     "yaojian.enforcement",
     "yaojian.credit",
+    "yaojian.risk",
     "yaojian.signals",
     "yaojian.surveillance",
     "yaojian.trace",

@@ -1,0 +1,66 @@
+"""Default risk-model parameters 风险模型参数 (version 1).
+
+The model follows the structure of PIC/S PI 037-1: an *intrinsic* risk (what the
+enterprise is and handles) combined with a *compliance* risk (how it has behaved),
+then a supervision level from the two and the credit grade. Every number here is a
+policy choice, stored in a versioned ``RiskModelConfig`` row that an administrator can
+change; each score records the version it used.
+"""
+
+DEFAULT_PARAMETERS = {
+    # Intrinsic risk 固有风险 ------------------------------------------------------------
+    "type_base": {
+        "drug_manufacturer": 5.0,
+        "drug_wholesaler": 3.5,
+        "retail_chain": 2.5,
+        "retail_pharmacy": 1.5,
+        "medical_institution": 2.5,
+        "clinic": 1.5,
+        "aesthetics": 3.0,  # 医美药械组合: a high-frequency risk scenario of seed 004
+        "device_manufacturer": 4.0,
+        "device_trader": 2.0,
+        "cosmetics_manufacturer": 2.5,
+        "cosmetics_trader": 1.0,
+    },
+    "scale_multiplier": {"small": 1.0, "medium": 1.15, "large": 1.3},
+    # Present if the enterprise holds or makes at least one such product.
+    "product_attribute_weights": {
+        "is_vaccine": 3.0,
+        "is_blood_product": 3.0,
+        "is_injection": 1.5,
+        "is_sterile_device": 1.5,
+        "is_implant": 2.5,
+        "is_paediatric": 1.0,
+        "is_narcotic_psychotropic": 2.5,
+        "is_cold_chain": 1.5,
+    },
+    "product_count_weight": 0.5,  # × log2(1 + number of products)
+    # Compliance risk 合规风险 -----------------------------------------------------------
+    "lookback_days": 1095,
+    "half_life_days": 365,  # an event's weight halves every year
+    "defect_weights": {"critical": 4.0, "major": 1.5, "minor": 0.3},
+    "sampling_failure_weight": 3.0,
+    "adr_serious_weight": 0.6,
+    "adr_death_weight": 2.0,
+    # ADR reports per product per year at the national mean (a configurable reference figure).
+    "adr_national_mean_per_product": 1.0,
+    "adr_rate_weight": 1.0,  # × log2(rate / national mean), above the mean only
+    "complaint_substantiated_weight": 1.0,
+    "complaint_weight": 0.2,
+    "penalty_weights": {
+        "warning": 1.0,
+        "fine": 2.0,
+        "confiscation": 2.5,
+        "suspension": 4.0,
+        "revocation": 5.0,
+        "restriction": 4.0,
+    },
+    "credit_weights": {"A": -1.5, "B": 0.0, "C": 2.5, "D": 5.0},
+    # Levels 分级 ----------------------------------------------------------------------------
+    "intrinsic_thresholds": [3.0, 6.0],  # low < 3 ≤ medium < 6 ≤ high
+    "compliance_thresholds": [2.0, 6.0],
+    # Supervision level 监管级别 1 (lowest) … 4 (highest) by [intrinsic tier][compliance tier].
+    "level_matrix": [[1, 2, 3], [1, 2, 4], [2, 3, 4]],
+    "credit_level_bump": {"C": 1, "D": 1},
+    "inspection_interval_months": {"1": 36, "2": 24, "3": 12, "4": 6},
+}

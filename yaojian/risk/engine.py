@@ -1,0 +1,322 @@
+"""Risk scoring engine 风险评分引擎 — set-based.
+
+Every input is one grouped SQL query (per enterprise and month, or per enterprise),
+turned into NumPy arrays aligned on the enterprise ids; contributions are array
+expressions. Nothing loops over records in Python, so a province (~50,000
+enterprises, ~1,000,000 ADR reports) is scored in seconds.
+
+Time decay: an event of age *a* days weighs 0.5 ** (a / half_life). Events are grouped
+by calendar month, and a month's age is taken from its 15th day.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+
+from yaojian.adr.models import AdrReport
+from yaojian.complaints.models import Complaint
+from yaojian.credit.models import CreditRating
+from yaojian.enforcement.models import Penalty
+from yaojian.inspections.models import Defect
+from yaojian.registry.models import Enterprise, Product
+from yaojian.sampling.models import SamplingTest
+
+# Factor key → Chinese label shown in "主要风险因素".
+FACTOR_LABELS = {
+    "type_scale": "企业类型与规模",
+    "product_attributes": "高风险品种",
+    "product_count": "品种数量",
+    "defect_critical": "严重缺陷",
+    "defect_major": "主要缺陷",
+    "defect_minor": "一般缺陷",
+    "sampling_failure": "抽检不合格",
+    "adr_serious": "严重不良反应",
+    "adr_death": "死亡病例报告",
+    "adr_rate": "不良反应报告率高于全国均值",
+    "complaint_substantiated": "查证属实的投诉举报",
+    "complaint": "投诉举报",
+    "penalty": "行政处罚",
+    "credit": "信用等级",
+}
+INTRINSIC_FACTORS = ("type_scale", "product_attributes", "product_count")
+
+
+@dataclass
+class ScoreTable:
+    """Scores of a set of enterprises as of one date, column-wise."""
+
+    as_of: datetime.date
+    config_version: int
+    enterprise_ids: np.ndarray
+    division_codes: np.ndarray
+    contributions: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]  # raw (undecayed) event counts behind each factor, for explanations
+    lookback_days: int
+    intrinsic: np.ndarray = field(init=False)
+    compliance: np.ndarray = field(init=False)
+    score: np.ndarray = field(init=False)
+    level: np.ndarray = field(init=False)
+    interval_months: np.ndarray = field(init=False)
+    credit_grades: np.ndarray = field(init=False)
+    product_flags: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.enterprise_ids)
+
+
+class _Aligner:
+    """Maps enterprise ids of query results onto positions of the score arrays."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+
+    def positions(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self.ids, ids)
+        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
+        found = (self.ids[pos] == ids) if len(self.ids) else np.zeros(len(ids), bool)
+        return pos[found], found
+
+    def sum(self, ids, values) -> np.ndarray:
+        out = np.zeros(len(self.ids))
+        if len(ids):
+            pos, found = self.positions(ids)
+            np.add.at(out, pos, np.asarray(values, dtype=float)[found])
+        return out
+
+
+def _decay(months: list[datetime.date], as_of: datetime.date, half_life: float) -> np.ndarray:
+    ordinals = np.array([m.toordinal() + 14 for m in months], dtype=float)
+    age = np.maximum(as_of.toordinal() - ordinals, 0.0)
+    return np.power(0.5, age / half_life)
+
+
+def _monthly(queryset, enterprise_field: str, date_field: str, as_of, lookback_days: int, **group):
+    """Counts per (enterprise, month[, group values]) of events in the look-back window."""
+    start = as_of - datetime.timedelta(days=lookback_days)
+    rows = (
+        queryset.filter(**{f"{date_field}__gt": start, f"{date_field}__lte": as_of})
+        .annotate(_month=TruncMonth(date_field))
+        .values(enterprise_field, "_month", *group.values())
+        .annotate(_n=Count("pk"))
+        .order_by()
+    )
+    return list(rows.values_list(enterprise_field, "_month", *group.values(), "_n"))
+
+
+def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_ids=None) -> ScoreTable:
+    """Score every active enterprise (or the given ones) with data up to ``as_of``."""
+    enterprises = Enterprise.objects.filter(Q(established_on__isnull=True) | Q(established_on__lte=as_of))
+    if enterprise_ids is not None:
+        enterprises = enterprises.filter(pk__in=list(enterprise_ids))
+    ent_rows = list(enterprises.order_by("pk").values_list("pk", "division_code", "type", "scale"))
+    ids = np.array([r[0] for r in ent_rows], dtype=np.int64)
+    align = _Aligner(ids)
+    restrict = {} if enterprise_ids is None else {"_in": list(ids)}
+    half_life, lookback = float(params["half_life_days"]), int(params["lookback_days"])
+    contributions: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
+
+    def limit(qs, field_name):
+        return qs.filter(**{f"{field_name}__in": restrict["_in"]}) if restrict else qs
+
+    # Intrinsic: type × scale.
+    type_base = np.array([params["type_base"].get(r[2], 1.0) for r in ent_rows])
+    scale = np.array([params["scale_multiplier"].get(r[3], 1.0) for r in ent_rows])
+    contributions["type_scale"] = type_base * scale
+
+    # Intrinsic: products held or made, with their risk attributes.
+    flags = list(params["product_attribute_weights"])
+    products = Product.objects.filter(Q(holder__in=enterprises) | Q(manufacturer__in=enterprises))
+    attr_sums = {f: np.zeros(len(ids)) for f in flags}
+    n_products = np.zeros(len(ids))
+    for owner in ("holder_id", "manufacturer_id"):
+        rows = list(
+            products.values(owner)
+            .annotate(_n=Count("pk"), **{f"_{f}": Count("pk", filter=Q(**{f: True})) for f in flags})
+            .order_by()
+            .values_list(owner, "_n", *[f"_{f}" for f in flags])
+        )
+        rows = [r for r in rows if r[0] is not None]
+        if not rows:
+            continue
+        arr = np.array(rows, dtype=np.int64)
+        n_products = np.maximum(n_products, align.sum(arr[:, 0], arr[:, 1]))
+        for i, f in enumerate(flags):
+            attr_sums[f] = np.maximum(attr_sums[f], align.sum(arr[:, 0], arr[:, 2 + i]))
+    product_flags = {f: attr_sums[f] > 0 for f in flags}
+    contributions["product_attributes"] = sum(
+        params["product_attribute_weights"][f] * product_flags[f] for f in flags
+    ) + np.zeros(len(ids))
+    contributions["product_count"] = params["product_count_weight"] * np.log2(1 + n_products)
+
+    # Compliance: inspection defects by grade.
+    defect_rows = _monthly(
+        limit(Defect.objects.all(), "inspection__enterprise_id"),
+        "inspection__enterprise_id",
+        "inspection__inspected_on",
+        as_of,
+        lookback,
+        grade="grade",
+    )
+    for grade, weight in params["defect_weights"].items():
+        rows = [r for r in defect_rows if r[2] == grade]
+        ent = [r[0] for r in rows]
+        n = np.array([r[3] for r in rows], dtype=float)
+        decay = _decay([r[1] for r in rows], as_of, half_life)
+        contributions[f"defect_{grade}"] = weight * align.sum(ent, n * decay)
+        counts[f"defect_{grade}"] = align.sum(ent, n)
+
+    def decayed_factor(key, queryset, enterprise_field, date_field, weight):
+        rows = _monthly(limit(queryset, enterprise_field), enterprise_field, date_field, as_of, lookback)
+        ent = [r[0] for r in rows]
+        n = np.array([r[2] for r in rows], dtype=float)
+        contributions[key] = weight * align.sum(ent, n * _decay([r[1] for r in rows], as_of, half_life))
+        counts[key] = align.sum(ent, n)
+
+    decayed_factor(
+        "sampling_failure",
+        SamplingTest.objects.filter(result="fail"),
+        "enterprise_id",
+        "sampled_on",
+        params["sampling_failure_weight"],
+    )
+    decayed_factor(
+        "adr_serious",
+        AdrReport.objects.filter(seriousness="serious"),
+        "enterprise_id",
+        "reported_on",
+        params["adr_serious_weight"],
+    )
+    decayed_factor(
+        "adr_death",
+        AdrReport.objects.filter(seriousness="death"),
+        "enterprise_id",
+        "reported_on",
+        params["adr_death_weight"],
+    )
+    decayed_factor(
+        "complaint_substantiated",
+        Complaint.objects.filter(substantiated=True),
+        "enterprise_id",
+        "received_on",
+        params["complaint_substantiated_weight"],
+    )
+    decayed_factor(
+        "complaint",
+        Complaint.objects.exclude(substantiated=True),
+        "enterprise_id",
+        "received_on",
+        params["complaint_weight"],
+    )
+
+    # ADR reporting rate over the last year against the national mean per product.
+    year_rows = list(
+        limit(AdrReport.objects.all(), "enterprise_id")
+        .filter(reported_on__gt=as_of - datetime.timedelta(days=365), reported_on__lte=as_of)
+        .values("enterprise_id")
+        .annotate(_n=Count("pk"))
+        .order_by()
+        .values_list("enterprise_id", "_n")
+    )
+    reports = align.sum([r[0] for r in year_rows], [r[1] for r in year_rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            n_products > 0, reports / np.maximum(n_products, 1) / params["adr_national_mean_per_product"], 0
+        )
+        contributions["adr_rate"] = params["adr_rate_weight"] * np.where(ratio > 1, np.log2(ratio), 0.0)
+    counts["adr_rate"] = reports
+
+    # Penalties by kind.
+    penalty_rows = _monthly(
+        limit(Penalty.objects.all(), "enterprise_id"), "enterprise_id", "decided_on", as_of, lookback, kind="kind"
+    )
+    weights = np.array([params["penalty_weights"].get(r[2], 1.0) for r in penalty_rows])
+    n = np.array([r[3] for r in penalty_rows], dtype=float)
+    decay = _decay([r[1] for r in penalty_rows], as_of, half_life)
+    contributions["penalty"] = (
+        align.sum([r[0] for r in penalty_rows], weights * n * decay) if penalty_rows else np.zeros(len(ids))
+    )
+    counts["penalty"] = align.sum([r[0] for r in penalty_rows], n)
+
+    # Credit grade: the latest rating on or before the date.
+    rating_rows = list(
+        limit(CreditRating.objects.filter(rated_on__lte=as_of), "enterprise_id")
+        .order_by("enterprise_id", "rated_on")
+        .values_list("enterprise_id", "grade")
+    )
+    grades = np.full(len(ids), "", dtype=object)
+    if rating_rows:
+        ent = np.array([r[0] for r in rating_rows], dtype=np.int64)
+        last = np.r_[ent[1:] != ent[:-1], True]  # rows are sorted: keep each enterprise's last
+        pos, found = align.positions(ent[last])
+        grades[pos] = np.array([r[1] for r in rating_rows], dtype=object)[last][found]
+    contributions["credit"] = np.array([params["credit_weights"].get(g, 0.0) for g in grades], dtype=float)
+
+    table = ScoreTable(
+        as_of=as_of,
+        config_version=config_version,
+        enterprise_ids=ids,
+        division_codes=np.array([r[1] for r in ent_rows], dtype=object),
+        contributions=contributions,
+        counts=counts,
+        lookback_days=lookback,
+        product_flags=product_flags,
+    )
+    _finish(table, grades, params)
+    return table
+
+
+def _finish(table: ScoreTable, grades: np.ndarray, params: dict) -> None:
+    """Totals, tiers and the supervision level from the intrinsic × compliance matrix and credit."""
+    c = table.contributions
+    table.intrinsic = sum(c[k] for k in INTRINSIC_FACTORS)
+    table.compliance = np.maximum(sum(v for k, v in c.items() if k not in INTRINSIC_FACTORS), 0.0)
+    table.score = table.intrinsic + table.compliance
+    intrinsic_tier = np.digitize(table.intrinsic, params["intrinsic_thresholds"])
+    compliance_tier = np.digitize(table.compliance, params["compliance_thresholds"])
+    level = np.asarray(params["level_matrix"])[intrinsic_tier, compliance_tier]
+    bump = np.array([params["credit_level_bump"].get(g, 0) for g in grades], dtype=int)
+    table.level = np.clip(level + bump, 1, 4)
+    table.credit_grades = grades
+    intervals = params["inspection_interval_months"]
+    table.interval_months = np.array([intervals[str(v)] for v in table.level], dtype=int)
+
+
+def explain(table: ScoreTable, i: int, top: int | None = None) -> list[dict]:
+    """Factor contributions of enterprise ``i`` in words, largest first (主要风险因素)."""
+    items = []
+    for key, values in table.contributions.items():
+        value = float(values[i])
+        if abs(value) < 1e-9:
+            continue
+        items.append(
+            {
+                "factor": key,
+                "label": FACTOR_LABELS[key],
+                "contribution": round(value, 4),
+                "detail": _detail(table, key, i),
+            }
+        )
+    items.sort(key=lambda item: -abs(item["contribution"]))
+    return items[:top] if top else items
+
+
+def _detail(table: ScoreTable, key: str, i: int) -> str:
+    count = table.counts.get(key)
+    n = int(count[i]) if count is not None else 0
+    if key == "type_scale":
+        return "按企业类型与规模确定的基础风险"
+    if key == "product_attributes":
+        names = [str(Product._meta.get_field(f).verbose_name) for f, on in table.product_flags.items() if on[i]]
+        return "涉及" + "、".join(names)
+    if key == "product_count":
+        return "持有或生产的品种数量"
+    if key == "credit":
+        return f"最近信用等级 {table.credit_grades[i]}"
+    if key == "adr_rate":
+        return f"近一年不良反应报告 {n} 份，高于全国均值"
+    return f"近{table.lookback_days // 365}年 {n} 项（按时间衰减计分）"
