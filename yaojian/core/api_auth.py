@@ -1,0 +1,33 @@
+"""API authentication 接口认证: bearer tokens for programs, the session for logged-in browsers.
+
+A token is looked up by the SHA-256 of the presented key (the clear key is never stored);
+an expired token, or one whose account is disabled, authenticates nobody.
+"""
+
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from .models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer yj_…`` — a token issued by ``yaojian token create``."""
+
+    def authenticate(self, request, token: str):
+        if not token:
+            return None
+        found = ApiToken.objects.select_related("user", "user__division").filter(key_hash=ApiToken.hash_key(token))
+        api_token = found.first()
+        if api_token is None or not api_token.user.is_active:
+            return None
+        now = timezone.now()
+        if api_token.expires_at is not None and api_token.expires_at <= now:
+            return None
+        # update() rather than save(): no signal, no race with a concurrent revocation.
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        request.user = api_token.user
+        return api_token.user
+
+
+# Token first: a program that sends a token is judged by it, not by a stray cookie.
+API_AUTH = [TokenAuth(), SessionAuth()]
