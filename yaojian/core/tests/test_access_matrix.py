@@ -1,0 +1,281 @@
+"""Role × route matrix 角色×路由矩阵: every URL pattern of the project against every role.
+
+The expectations below are written out by hand — who may read and write each kind of record,
+and which districts each account reaches — so that they check ``core.access`` rather than
+repeat it. Every URL pattern must be classified in ``ROUTES``; a new page or endpoint that
+is not makes the test fail with its name. Writes are tried too: a refused write must change
+nothing and leave no audit record; allowed writes run inside a savepoint that is rolled back.
+"""
+
+import contextlib
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from yaojian.core import services
+from yaojian.core.api import dump
+from yaojian.core.models import ApiToken, AuditRecord
+
+ROLES = (
+    "anonymous",
+    "admin",
+    "province",
+    "city",
+    "district",
+    "inspector",
+    "adr_analyst",
+    "enterprise",
+    "partner",
+    "auditor",
+)
+DISTRICTS = ("gulou", "xuanwu", "liangxi")  # 320106 and 320102 in Nanjing, 320213 in Wuxi
+
+# Districts whose rows each account reaches 辖区.
+REACH = {
+    "admin": {"gulou", "xuanwu", "liangxi"},
+    "province": {"gulou", "xuanwu", "liangxi"},  # 江苏省
+    "city": {"gulou", "xuanwu"},  # 南京市
+    "district": {"gulou"},  # 鼓楼区
+    "inspector": {"gulou"},
+    "adr_analyst": {"gulou"},
+    "enterprise": {"gulou"},  # its own enterprise, which lies in 鼓楼区
+    "partner": set(),
+    "auditor": {"gulou"},
+}
+
+REGULATORS = {"admin", "province", "city", "district"}
+REGISTRY = ("registry.enterprise", "registry.licence", "registry.product", "registry.registration", "registry.batch")
+READERS = {
+    **{label: REGULATORS | {"inspector", "adr_analyst", "enterprise"} for label in REGISTRY},
+    "inspections.inspection": REGULATORS | {"inspector", "enterprise"},
+    "inspections.defect": REGULATORS | {"inspector", "enterprise"},
+    "sampling.samplingtest": REGULATORS | {"inspector", "enterprise"},
+    "adr.adrreport": REGULATORS | {"adr_analyst"},
+    "complaints.complaint": REGULATORS | {"inspector"},
+    "enforcement.penalty": REGULATORS | {"inspector", "enterprise"},
+    "credit.creditrating": REGULATORS | {"inspector", "enterprise"},
+    "core.auditrecord": REGULATORS | {"auditor"},
+}
+WRITERS = {
+    **{label: REGULATORS for label in REGISTRY},
+    "inspections.inspection": REGULATORS | {"inspector"},
+    "inspections.defect": REGULATORS | {"inspector"},
+    "sampling.samplingtest": REGULATORS | {"inspector"},
+    "adr.adrreport": REGULATORS | {"adr_analyst"},
+    "complaints.complaint": REGULATORS,
+    "enforcement.penalty": REGULATORS,
+    "credit.creditrating": REGULATORS,
+}
+# A harmless edit per kind of record, for the update routes.
+EDITS = {
+    "registry.enterprise": {"address": "矩阵测试地址"},
+    "registry.licence": {"scope": "矩阵测试范围"},
+    "registry.product": {"specification": "矩阵测试规格"},
+    "registry.registration": {"valid_until": "2031-01-01"},
+    "registry.batch": {"quantity": 7},
+    "inspections.inspection": {"summary": "矩阵测试"},
+    "inspections.defect": {"description": "矩阵测试"},
+    "sampling.samplingtest": {"failed_items": "矩阵测试"},
+    "adr.adrreport": {"description": "矩阵测试"},
+    "complaints.complaint": {"content": "矩阵测试"},
+    "enforcement.penalty": {"legal_basis": "矩阵测试"},
+    "credit.creditrating": {"basis": "矩阵测试"},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a URL pattern should answer: ``kind`` picks the check, ``label`` the kind of record."""
+
+    kind: str
+    label: str = ""
+
+
+def _api_routes() -> dict[str, Route]:
+    routes = {}
+    for label in EDITS:
+        name = apps.get_model(label)._meta.model_name
+        for operation in ("list", "create", "detail", "update", "delete"):
+            routes[f"api:{name}-{operation}"] = Route(f"api-{operation}", label)
+    return routes
+
+
+ROUTES: dict[str, Route] = {
+    "api:openapi-json": Route("public"),
+    "api:openapi-view": Route("public"),
+    "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
+    **_api_routes(),
+    "api:auditrecord-list": Route("api-list", "core.auditrecord"),
+    "api:auditrecord-detail": Route("api-detail", "core.auditrecord"),
+    "api:auditrecord-object": Route("api-audit-object", "core.auditrecord"),
+}
+
+
+def url_patterns(patterns=None, prefix="", namespace=""):
+    """(key, route) for every URL pattern, walking nested includes; the key is the qualified name."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+            yield from url_patterns(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name) if pattern.name else route, route
+
+
+@contextlib.contextmanager
+def rolled_back():
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+class Matrix:
+    """One world, one client per role, and the failures collected across all checks."""
+
+    def __init__(self, world):
+        self.world = world
+        self.failures: list[str] = []
+        self.clients = {"anonymous": Client()}
+        for role, user in world.users.items():
+            _token, key = ApiToken.issue(user, "矩阵测试")
+            client = Client(headers={"Authorization": f"Bearer {key}"})  # the API sees the token,
+            client.force_login(user)  # the pages the session
+            self.clients[role] = client
+        # One audit record per district, for the audit routes.
+        self.audit = {}
+        for district in DISTRICTS:
+            enterprise = world.enterprises[district]
+            services.update_record(enterprise, actor=world.users["admin"], legal_representative="矩阵")
+            self.audit[district] = AuditRecord.objects.get(object_id=str(enterprise.pk), action="update")
+
+    def obj(self, district, label):
+        return self.audit[district] if label == "core.auditrecord" else self.world.records[(district, label)]
+
+    def expect(self, key, role, method, url, response, allowed: set[int]):
+        if response.status_code not in allowed:
+            self.failures.append(f"{key} {role} {method} {url}: 得到 {response.status_code}，应为 {sorted(allowed)}")
+
+    # --- checks by kind ---
+
+    def check_public(self, key, route, role):
+        url = reverse(key)
+        self.expect(key, role, "GET", url, self.clients[role].get(url), {200})
+
+    def check_not_found(self, key, route, role):
+        url = reverse(key)
+        self.expect(key, role, "GET", url, self.clients[role].get(url), {404})
+
+    def check_api_list(self, key, route, role):
+        url = reverse(key)
+        response = self.clients[role].get(url, {"limit": 500})
+        expected = self._read_status(role, route.label)
+        self.expect(key, role, "GET", url, response, {expected})
+        if expected == 200 and response.status_code == 200:
+            id_field = "seq" if route.label == "core.auditrecord" else "id"
+            world_ids = {getattr(self.obj(d, route.label), id_field): d for d in DISTRICTS}
+            seen = {world_ids[item[id_field]] for item in response.json()["items"] if item[id_field] in world_ids}
+            if seen != REACH[role]:
+                self.failures.append(f"{key} {role} 列表包含 {sorted(seen)}，应为 {sorted(REACH[role])}")
+
+    def check_api_detail(self, key, route, role):
+        for district in DISTRICTS:
+            obj = self.obj(district, route.label)
+            url = reverse(key, kwargs={"seq": obj.seq} if route.label == "core.auditrecord" else {"pk": obj.pk})
+            self.expect(
+                key, role, "GET", url, self.clients[role].get(url), {self._read_status(role, route.label, district)}
+            )
+
+    def check_api_audit_object(self, key, route, role):
+        for district in DISTRICTS:
+            enterprise = self.world.enterprises[district]
+            url = reverse(key, kwargs={"object_type": "registry.enterprise", "object_id": str(enterprise.pk)})
+            response = self.clients[role].get(url)
+            expected = self._read_status(role, route.label)
+            self.expect(key, role, "GET", url, response, {expected})
+            if response.status_code == 200 and response.json()["count"] != (1 if district in REACH[role] else 0):
+                self.failures.append(f"{key} {role} {district}: 审计记录越出辖区")
+
+    def check_api_create(self, key, route, role):
+        model = apps.get_model(route.label)
+        source = self.world.records[("gulou", route.label)]
+        writable = {f.name for f in model._meta.concrete_fields if f.editable and not f.primary_key}
+        payload = {name: value for name, value in dump(source).items() if name in writable}
+        url = reverse(key)
+        with rolled_back():
+            count, audits = model.objects.count(), AuditRecord.objects.count()
+            response = self.clients[role].post(url, payload, content_type="application/json")
+            expected = self._write_status(role, route.label)
+            # An allowed copy of an existing record is refused for its duplicate natural key (422).
+            self.expect(key, role, "POST", url, response, {201, 422} if expected == 200 else {expected})
+            if expected != 200:
+                self._unchanged(key, role, url, model.objects.count() == count, audits)
+
+    def check_api_update(self, key, route, role):
+        edit = EDITS[route.label]
+        for district in DISTRICTS:
+            obj = self.world.records[(district, route.label)]
+            url = reverse(key, kwargs={"pk": obj.pk})
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].patch(url, edit, content_type="application/json")
+                expected = self._write_status(role, route.label, district)
+                self.expect(key, role, "PATCH", url, response, {expected})
+                if expected != 200:
+                    current = dump(type(obj).objects.get(pk=obj.pk))
+                    self._unchanged(key, role, url, all(current[n] == dump(obj)[n] for n in edit), audits)
+
+    def check_api_delete(self, key, route, role):
+        for district in DISTRICTS:
+            obj = self.world.records[(district, route.label)]
+            url = reverse(key, kwargs={"pk": obj.pk})
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].delete(url)
+                expected = self._write_status(role, route.label, district)
+                # Records that others still point at are kept (409) even for those allowed to delete.
+                self.expect(key, role, "DELETE", url, response, {204, 409} if expected == 200 else {expected})
+                if expected != 200:
+                    self._unchanged(key, role, url, type(obj).objects.filter(pk=obj.pk).exists(), audits)
+
+    # --- expectations ---
+
+    def _read_status(self, role, label, district=None) -> int:
+        if role == "anonymous":
+            return 401
+        if role not in READERS[label]:
+            return 403
+        return 200 if district is None or district in REACH[role] else 404
+
+    def _write_status(self, role, label, district=None) -> int:
+        if role == "anonymous":
+            return 401
+        if role not in WRITERS[label]:
+            return 403
+        return 200 if district is None or district in REACH[role] else 404
+
+    def _unchanged(self, key, role, url, record_unchanged: bool, audits_before: int):
+        if not record_unchanged or AuditRecord.objects.count() != audits_before:
+            self.failures.append(f"{key} {role} {url}: 被拒绝的写操作改变了数据或写入了审计记录")
+
+
+def test_every_url_pattern_is_classified(db):
+    keys = {key for key, _route in url_patterns()}
+    unclassified = sorted(f"{key}（{route}）" for key, route in url_patterns() if key not in ROUTES)
+    assert not unclassified, "以下 URL 未在权限矩阵中分类：\n" + "\n".join(unclassified)
+    stale = sorted(set(ROUTES) - keys)
+    assert not stale, "权限矩阵中的以下条目已没有对应 URL：\n" + "\n".join(stale)
+
+
+def test_role_route_matrix(world):
+    matrix = Matrix(world)
+    for key, _route in url_patterns():
+        route = ROUTES.get(key)
+        if route is None:
+            continue  # reported by test_every_url_pattern_is_classified
+        check = getattr(matrix, "check_" + route.kind.replace("-", "_"))
+        for role in ROLES:
+            check(key, route, role)
+    assert not matrix.failures, f"{len(matrix.failures)} 项不符合预期：\n" + "\n".join(matrix.failures)
