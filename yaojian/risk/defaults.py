@@ -64,3 +64,26 @@ DEFAULT_PARAMETERS = {
     "credit_level_bump": {"C": 1, "D": 1},
     "inspection_interval_months": {"1": 36, "2": 24, "3": 12, "4": 6},
 }
+
+# Action rules 处置规则 (version 1). Each rule: conditions (all must hold) and an action.
+DEFAULT_RULES = [
+    {
+        "code": "priority_recommendation",
+        "name": "优先推荐",
+        "action": "tag",
+        "conditions": [
+            {"predicate": "sampling_passed_consecutive_years", "params": {"years": 3}},
+            {"predicate": "adr_rate_below_national_mean", "params": {"per_product_per_year": 1.0}},
+            {"predicate": "credit_grade_in", "params": {"grades": ["A"]}},
+        ],
+        "params": {"tag": "优先推荐", "departments": ["health", "insurance", "science", "finance"]},
+    },
+    {
+        "code": "yellow_warning",
+        "name": "黄灯预警",
+        "action": "warning",
+        "conditions": [{"predicate": "critical_defects_at_least", "params": {"count": 2, "window_days": 365}}],
+        # A rectification deadline 30 % shorter than the standard one (seed 004 §一).
+        "params": {"standard_rectification_days": 30, "shortening": 0.3},
+    },
+]

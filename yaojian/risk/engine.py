@@ -115,13 +115,13 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     ent_rows = list(enterprises.order_by("pk").values_list("pk", "division_code", "type", "scale"))
     ids = np.array([r[0] for r in ent_rows], dtype=np.int64)
     align = _Aligner(ids)
-    restrict = {} if enterprise_ids is None else {"_in": list(ids)}
+    subset = enterprise_ids is not None
     half_life, lookback = float(params["half_life_days"]), int(params["lookback_days"])
     contributions: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
 
     def limit(qs, field_name):
-        return qs.filter(**{f"{field_name}__in": restrict["_in"]}) if restrict else qs
+        return restrict(qs, field_name, ids, subset)
 
     # Intrinsic: type × scale.
     type_base = np.array([params["type_base"].get(r[2], 1.0) for r in ent_rows])
@@ -243,17 +243,7 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     counts["penalty"] = align.sum([r[0] for r in penalty_rows], n)
 
     # Credit grade: the latest rating on or before the date.
-    rating_rows = list(
-        limit(CreditRating.objects.filter(rated_on__lte=as_of), "enterprise_id")
-        .order_by("enterprise_id", "rated_on")
-        .values_list("enterprise_id", "grade")
-    )
-    grades = np.full(len(ids), "", dtype=object)
-    if rating_rows:
-        ent = np.array([r[0] for r in rating_rows], dtype=np.int64)
-        last = np.r_[ent[1:] != ent[:-1], True]  # rows are sorted: keep each enterprise's last
-        pos, found = align.positions(ent[last])
-        grades[pos] = np.array([r[1] for r in rating_rows], dtype=object)[last][found]
+    grades = latest_credit_grades(ids, as_of, subset)
     contributions["credit"] = np.array([params["credit_weights"].get(g, 0.0) for g in grades], dtype=float)
 
     table = ScoreTable(
@@ -268,6 +258,27 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     )
     _finish(table, grades, params)
     return table
+
+
+def restrict(queryset, field_name: str, ids: np.ndarray, subset: bool):
+    """Narrow to ``ids`` only for a subset (a full run would send tens of thousands of parameters)."""
+    return queryset.filter(**{f"{field_name}__in": ids.tolist()}) if subset else queryset
+
+
+def latest_credit_grades(ids: np.ndarray, as_of: datetime.date, subset: bool = True) -> np.ndarray:
+    """Each enterprise's latest credit grade on or before ``as_of`` ("" when never rated)."""
+    rows = list(
+        restrict(CreditRating.objects.filter(rated_on__lte=as_of), "enterprise_id", ids, subset)
+        .order_by("enterprise_id", "rated_on")
+        .values_list("enterprise_id", "grade")
+    )
+    grades = np.full(len(ids), "", dtype=object)
+    if rows:
+        ent = np.array([r[0] for r in rows], dtype=np.int64)
+        last = np.r_[ent[1:] != ent[:-1], True]  # rows are sorted: keep each enterprise's last
+        pos, found = _Aligner(ids).positions(ent[last])
+        grades[pos] = np.array([r[1] for r in rows], dtype=object)[last][found]
+    return grades
 
 
 def _finish(table: ScoreTable, grades: np.ndarray, params: dict) -> None:
