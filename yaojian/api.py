@@ -13,7 +13,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from yaojian.adr.api import router as adr_router
 from yaojian.complaints.api import router as complaints_router
-from yaojian.core.api import audit_router
+from yaojian.core.api import audit_router, token_router
 from yaojian.core.api_auth import API_AUTH
 from yaojian.credit.api import router as credit_router
 from yaojian.enforcement.api import router as enforcement_router
@@ -41,6 +41,7 @@ for router in (
     enforcement_router,
     credit_router,
     audit_router,
+    token_router,
 ):
     api.add_router("", router)
 

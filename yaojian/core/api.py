@@ -14,13 +14,15 @@ import django_filters
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from ninja.security import SessionAuth
 from pydantic import create_model
 
 from . import access, services
+from .api_auth import issue_token, revoke_token
 from .crypto import EncryptedTextField
-from .models import AuditRecord, Division, RegulatedModel
+from .models import ApiToken, AuditRecord, Division, RegulatedModel
 
 PAGE_SIZE, PAGE_SIZE_MAX = 50, 500
 
@@ -347,3 +349,56 @@ def retrieve_audit(request, seq: int):
 def object_audit(request, object_type: str, object_id: str, query: Query[AuditQuery]):
     records = _audit_records(request.auth).filter(object_type=object_type, object_id=object_id)
     return page(filtered(request, records, AuditFilterSet), query, dump_audit)
+
+
+# --- token self-service 我的接口令牌 ----------------------------------------------------------
+
+
+class TokenOut(Schema):
+    id: int = Field(description="令牌编号")
+    name: str = Field(description="用途")
+    prefix: str = Field(description="密钥前缀")
+    created_at: datetime.datetime = Field(description="签发时间")
+    expires_at: datetime.datetime | None = Field(description="过期时间（空为长期有效）")
+    last_used_at: datetime.datetime | None = Field(description="最近使用时间")
+
+
+class TokenIssued(TokenOut):
+    key: str = Field(description="密钥：只在签发时返回这一次")
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=64, description="用途")
+    days: int | None = Field(None, ge=1, le=3650, description="有效天数（缺省为长期有效）")
+
+
+token_router = Router(tags=["接口令牌"])
+
+
+@token_router.get("/tokens/", response={200: list[TokenOut], **ERRORS}, url_name="token-list", summary="我的接口令牌")
+def list_tokens(request):
+    return request.auth.api_tokens.order_by("-created_at", "-pk")
+
+
+# Only a logged-in person may mint keys: a leaked token must not be able to outlive itself.
+@token_router.post(
+    "/tokens/",
+    auth=SessionAuth(),
+    response={201: TokenIssued, **WRITE_ERRORS},
+    url_name="token-create",
+    summary="签发接口令牌",
+)
+def create_token(request, payload: TokenIn):
+    token, key = issue_token(request.auth, payload.name, days=payload.days, actor=request.auth)
+    return Status(201, {**TokenOut.from_orm(token).dict(), "key": key})
+
+
+@token_router.delete(
+    "/tokens/{int:pk}/", response={204: None, **WRITE_ERRORS}, url_name="token-delete", summary="吊销接口令牌"
+)
+def delete_token(request, pk: int):
+    token = ApiToken.objects.select_related("user").filter(pk=pk, user=request.auth).first()
+    if token is None:
+        raise Http404("未找到或无权访问")
+    revoke_token(token, actor=request.auth)
+    return Status(204, None)

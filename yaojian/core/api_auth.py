@@ -4,9 +4,14 @@ A token is looked up by the SHA-256 of the presented key (the clear key is never
 an expired token, or one whose account is disabled, authenticates nobody.
 """
 
+import datetime
+
+from django.db import transaction
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from . import audit
+from .choices import AuditAction
 from .models import ApiToken
 
 
@@ -31,3 +36,32 @@ class TokenAuth(HttpBearer):
 
 # Token first: a program that sends a token is judged by it, not by a stray cookie.
 API_AUTH = [TokenAuth(), SessionAuth()]
+
+
+def _record(token: ApiToken, *, actor, action: str, **change) -> None:
+    audit.record(
+        actor=actor,
+        action=action,
+        object_type=ApiToken._meta.label_lower,
+        object_id=token.pk,
+        object_repr=f"{token.user.username} {token}",
+        division_code=token.user.division_id or "",
+        **change,
+    )
+
+
+@transaction.atomic
+def issue_token(user, name: str, *, days: int | None = None, actor=None) -> tuple[ApiToken, str]:
+    """Issue a token 签发令牌 (audited: who gave whom a key, never the key itself)."""
+    expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
+    token, key = ApiToken.issue(user, name, expires_at=expires_at)
+    after = {"user": user.username, "name": name, "prefix": token.prefix, "expires_at": expires_at}
+    _record(token, actor=actor, action=AuditAction.CREATE, after=after)
+    return token, key
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken, *, actor=None) -> None:
+    """Revoke a token 吊销令牌 (audited)."""
+    _record(token, actor=actor, action=AuditAction.DELETE, before={"user": token.user.username, "name": token.name})
+    token.delete()

@@ -111,6 +111,10 @@ ROUTES: dict[str, Route] = {
     "api:auditrecord-list": Route("api-list", "core.auditrecord"),
     "api:auditrecord-detail": Route("api-detail", "core.auditrecord"),
     "api:auditrecord-object": Route("api-audit-object", "core.auditrecord"),
+    # Every account manages its own API tokens and no one else's.
+    "api:token-list": Route("own-tokens"),
+    "api:token-create": Route("own-tokens"),
+    "api:token-delete": Route("own-tokens"),
 }
 
 
@@ -139,8 +143,9 @@ class Matrix:
         self.world = world
         self.failures: list[str] = []
         self.clients = {"anonymous": Client()}
+        self.tokens = {}
         for role, user in world.users.items():
-            _token, key = ApiToken.issue(user, "矩阵测试")
+            self.tokens[role], key = ApiToken.issue(user, "矩阵测试")
             client = Client(headers={"Authorization": f"Bearer {key}"})  # the API sees the token,
             client.force_login(user)  # the pages the session
             self.clients[role] = client
@@ -239,6 +244,29 @@ class Matrix:
                 self.expect(key, role, "DELETE", url, response, {204, 409} if expected == 200 else {expected})
                 if expected != 200:
                     self._unchanged(key, role, url, type(obj).objects.filter(pk=obj.pk).exists(), audits)
+
+    def check_own_tokens(self, key, route, role):
+        client, logged_in = self.clients[role], role != "anonymous"
+        if key == "api:token-list":
+            url = reverse(key)
+            response = client.get(url)
+            self.expect(key, role, "GET", url, response, {200 if logged_in else 401})
+            if response.status_code == 200 and {t["id"] for t in response.json()} != {self.tokens[role].pk}:
+                self.failures.append(f"{key} {role}: 列出了他人的令牌")
+        elif key == "api:token-create":
+            url = reverse(key)
+            with rolled_back():
+                response = client.post(url, {"name": "矩阵"}, content_type="application/json")
+                self.expect(key, role, "POST", url, response, {201 if logged_in else 401})
+        else:
+            for owner, token in self.tokens.items():
+                url = reverse(key, kwargs={"pk": token.pk})
+                with rolled_back():
+                    response = client.delete(url)
+                    expected = 401 if not logged_in else 204 if owner == role else 404
+                    self.expect(key, role, "DELETE", url, response, {expected})
+                    if expected != 204 and not ApiToken.objects.filter(pk=token.pk).exists():
+                        self.failures.append(f"{key} {role} {url}: 吊销了他人的令牌")
 
     # --- expectations ---
 

@@ -96,7 +96,7 @@ def test_openapi_schema_lists_every_route_with_chinese_descriptions(db):
     assert response.status_code == 200
     schema = response.json()
     assert set(schema["paths"]) == _api_routes()
-    assert len(schema["paths"]) == 27
+    assert len(schema["paths"]) == 29
     assert set(schema["paths"]["/api/complaints/{pk}/"]) == {"get", "patch", "delete"}
     components = schema["components"]["schemas"]
     assert components["EnterpriseOut"]["properties"]["credit_code"]["description"] == "统一社会信用代码"
@@ -168,3 +168,25 @@ def test_invalid_write_changes_nothing_and_writes_no_audit(world):
     assert response.status_code == 422 and response.json()["errors"]["address"] == ["此字段不能为空。"]
     assert Enterprise.objects.get(pk=world.enterprises["gulou"].pk).address == before
     assert AuditRecord.objects.count() == audit_count
+
+
+def test_token_self_service(world, client):
+    client.force_login(world.users["district"])
+    response = client.post("/api/tokens/", {"name": "报表系统", "days": 7}, content_type="application/json")
+    assert response.status_code == 201
+    issued = response.json()
+    assert issued["key"].startswith("yj_") and issued["key"][3:11] == issued["prefix"]
+    listing = client.get("/api/tokens/")
+    assert [t["id"] for t in listing.json()] == [issued["id"]] and issued["key"] not in listing.content.decode()
+    audit = AuditRecord.objects.get(object_type="core.apitoken", object_id=str(issued["id"]))
+    assert audit.actor_id == world.users["district"].pk and issued["key"] not in str(audit.after)
+
+    bearer = _bearer(issued["key"])
+    assert bearer.get("/api/enterprises/").status_code == 200
+    # A token cannot mint further tokens: only a logged-in person can.
+    assert bearer.post("/api/tokens/", {"name": "衍生"}, content_type="application/json").status_code == 401
+    other, _key = ApiToken.issue(world.users["city"], "他人")
+    assert bearer.delete(f"/api/tokens/{other.pk}/").status_code == 404
+    assert bearer.delete(f"/api/tokens/{issued['id']}/").status_code == 204
+    assert bearer.get("/api/enterprises/").status_code == 401
+    assert ApiToken.objects.filter(pk=other.pk).exists()

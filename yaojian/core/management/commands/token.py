@@ -1,10 +1,8 @@
 """``yaojian token create USERNAME --name NAME`` — issue an API token 接口令牌 (the key is shown once)."""
 
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from yaojian.core.api_auth import issue_token, revoke_token
 from yaojian.core.models import ApiToken, User
 
 
@@ -31,8 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"用户不存在或已停用：{username}")
         if days is not None and days <= 0:
             raise CommandError("有效天数必须为正整数")
-        expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
-        token, key = ApiToken.issue(user, name, expires_at=expires_at)
+        token, key = issue_token(user, name, days=days)
         self.stderr.write(f"已为 {user.username} 签发令牌 #{token.pk}（{name}），密钥只显示这一次，请妥善保存：")
         self.stdout.write(key)
 
@@ -48,7 +45,8 @@ class Command(BaseCommand):
             )
 
     def handle_revoke(self, *, token_id, **options):
-        deleted, _ = ApiToken.objects.filter(pk=token_id).delete()
-        if not deleted:
+        token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
+        if token is None:
             raise CommandError(f"令牌不存在：#{token_id}")
+        revoke_token(token)
         self.stdout.write(self.style.SUCCESS(f"已吊销令牌 #{token_id}"))
