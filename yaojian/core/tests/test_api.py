@@ -36,6 +36,7 @@ def test_missing_or_wrong_credentials_answer_401(world, header):
     response = client.get("/api/enterprises/")
     assert response.status_code == 401
     assert response.json()["detail"] == "未认证：请提供有效的接口令牌或先登录"
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_expired_token_and_disabled_account_are_refused(world):
@@ -113,6 +114,9 @@ def test_docs_page_loads_only_local_assets(db):
     urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
     assert urls and all(url.startswith("/static/") for url in urls), urls
     assert "cdn" not in html.lower() and "https://" not in html
+    assert re.search(r'"validatorUrl":\s*null', html)  # no call to validator.swagger.io
+    for url in urls:
+        assert Client().get(url).status_code == 200, url
 
 
 def test_audit_endpoints_follow_role_and_jurisdiction(world):
