@@ -7,9 +7,33 @@ transaction (Zulip's ``do_…(…, acting_user)`` habit).
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from . import access, audit
 from .choices import AuditAction
+
+# Sent after commit whenever regulated records change, with ``enterprise_ids`` (a set):
+# lets derived views such as the risk portrait update incrementally.
+records_changed = Signal()
+
+
+def _enterprise_id(obj) -> int | None:
+    if obj._meta.label_lower == "registry.enterprise":
+        return obj.pk
+    for path in getattr(obj, "scope_enterprise_fields", ()):
+        value = obj
+        for part in path.removesuffix("_id").split("__"):
+            value = getattr(value, part, None)
+        if value is not None:
+            return value.pk
+    return None
+
+
+def notify_changed(model, enterprise_ids) -> None:
+    """Announce changed enterprises once the surrounding transaction commits."""
+    ids = {e for e in enterprise_ids if e is not None}
+    if ids:
+        transaction.on_commit(lambda: records_changed.send(sender=model, enterprise_ids=ids))
 
 
 def _check(actor, obj, action: str) -> None:
@@ -31,6 +55,7 @@ def create_record(model: type[models.Model], *, actor, **fields) -> models.Model
     _check(actor, obj, access.ADD)
     obj.save()
     audit.record_change(obj, actor=actor, action=AuditAction.CREATE, after=audit.snapshot(obj))
+    notify_changed(model, [_enterprise_id(obj)])
     return obj
 
 
@@ -45,6 +70,7 @@ def update_record(obj: models.Model, *, actor, **changes) -> models.Model:
     after = audit.snapshot(obj)
     if after != before:
         audit.record_change(obj, actor=actor, action=AuditAction.UPDATE, before=before, after=after)
+        notify_changed(type(obj), [_enterprise_id(obj)])
     return obj
 
 
@@ -53,7 +79,9 @@ def delete_record(obj: models.Model, *, actor) -> None:
     _check(actor, obj, access.DELETE)
     before = audit.snapshot(obj)
     audit.record_change(obj, actor=actor, action=AuditAction.DELETE, before=before)
+    enterprise_id = _enterprise_id(obj) if type(obj)._meta.label_lower != "registry.enterprise" else None
     obj.delete()
+    notify_changed(type(obj), [enterprise_id])
 
 
 @transaction.atomic

@@ -123,3 +123,22 @@ def test_backtest_uses_only_data_before_the_cutoff(world):
     result = services.backtest(cutoff)
     assert result.enterprises == 3 and result.positives == 1
     assert result.auc == 1.0
+
+
+def test_a_new_record_updates_the_portrait_incrementally(world, django_capture_on_commit_callbacks):
+    from yaojian.core import services as core_services
+
+    ent = world.enterprises["gulou"]
+    inspection = world.records[("gulou", "inspections.inspection")]
+    with django_capture_on_commit_callbacks(execute=True):
+        core_services.create_record(
+            Defect,
+            actor=world.users["district"],
+            inspection=inspection,
+            code="GMP-9",
+            grade="critical",
+            description="数据造假",
+        )
+    current = RiskAssessment.objects.get(enterprise=ent, is_current=True)
+    assert any(f["factor"] == "defect_critical" for f in current.factors)
+    assert not RiskAssessment.objects.exclude(enterprise=ent).exists()  # only the changed enterprise

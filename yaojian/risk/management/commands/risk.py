@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from yaojian.registry.models import Enterprise
-from yaojian.risk import services
+from yaojian.risk import jobs, pushes, services
 
 
 def _date(value: str) -> datetime.date:
@@ -19,13 +19,16 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "风险画像：recompute 重新计算评分与监管级别；backtest 以截止日前数据回测预测效果"
+    help = "风险画像：recompute 重算评分与级别；nightly 夜间作业；deliver 发送推送；backtest 回测预测效果"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         rec = sub.add_parser("recompute", help="全量（或指定企业）重新计算")
         rec.add_argument("--as-of", type=_date, help="评估基准日（默认今天）")
         rec.add_argument("--enterprise", type=int, action="append", help="只计算这些企业（ID，可重复）")
+        night = sub.add_parser("nightly", help="夜间作业：全量重算、规则判定、逾期督办、推送发送")
+        night.add_argument("--as-of", type=_date)
+        sub.add_parser("deliver", help="发送到期的部门推送消息")
         bt = sub.add_parser("backtest", help="回测：截止日评分 vs 其后一年的严重缺陷与抽检不合格")
         bt.add_argument("--cutoff", type=_date, required=True)
         bt.add_argument("--horizon-days", type=int, default=365)
@@ -39,6 +42,18 @@ class Command(BaseCommand):
                 f"评分 {result.scored} 家，变化 {result.changed} 家，级别变更 {result.level_changes} 家，"
                 f"参数版本 v{result.config_version}，用时 {time.perf_counter() - started:.2f} 秒"
             )
+            return
+        if action == "nightly":
+            r = jobs.nightly(options["as_of"])
+            self.stdout.write(
+                f"评分 {r.recompute.scored} 家（变化 {r.recompute.changed}）；规则触发 {r.rules.fired}、解除 {r.rules.cleared}；"
+                f"逾期督办 {r.escalated} 件；推送送达 {r.delivered}、待重试 {r.undelivered}；"
+                f"用时 {time.perf_counter() - started:.2f} 秒"
+            )
+            return
+        if action == "deliver":
+            delivered, undelivered = pushes.deliver_due()
+            self.stdout.write(f"推送送达 {delivered}，待重试或失败 {undelivered}")
             return
         labels = self._labels(options["ground_truth"]) if options["ground_truth"] else None
         r = services.backtest(options["cutoff"], options["horizon_days"], labels)
