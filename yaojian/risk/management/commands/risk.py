@@ -46,7 +46,8 @@ class Command(BaseCommand):
         if action == "nightly":
             r = jobs.nightly(options["as_of"])
             self.stdout.write(
-                f"评分 {r.recompute.scored} 家（变化 {r.recompute.changed}）；规则触发 {r.rules.fired}、解除 {r.rules.cleared}；"
+                f"评分 {r.recompute.scored} 家（变化 {r.recompute.changed}）；"
+                f"规则触发 {r.rules.fired}、解除 {r.rules.cleared}；"
                 f"逾期督办 {r.escalated} 件；推送送达 {r.delivered}、待重试 {r.undelivered}；"
                 f"用时 {time.perf_counter() - started:.2f} 秒"
             )
