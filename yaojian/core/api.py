@@ -12,15 +12,14 @@ from typing import Any
 
 import django_filters
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 from pydantic import create_model
 
 from . import access, services
-from .api_auth import issue_token, revoke_token
+from .api_auth import LoginSession, api_auth, issue_token, revoke_token
 from .crypto import EncryptedTextField
 from .models import ApiToken, AuditRecord, Division, RegulatedModel
 
@@ -148,11 +147,6 @@ def dump(obj: models.Model) -> dict:
 # --- request handling -----------------------------------------------------------------------
 
 
-def require(user, model, action: str) -> None:
-    if not access.has_perm(user, model, action):
-        raise PermissionDenied("无此操作权限")
-
-
 def filtered(request: HttpRequest, queryset: models.QuerySet, filterset) -> models.QuerySet:
     form = filterset(request.GET, queryset=queryset, request=request)
     if not form.is_valid():
@@ -210,41 +204,37 @@ def register_crud(router: Router, model: type[RegulatedModel], path: str, filter
     def records():
         return model._default_manager.all()
 
-    def meta(operation: str, summary: str) -> dict:
+    def meta(operation: str, action: str, summary: str) -> dict:
         return {
+            "auth": api_auth(model, action),
             "url_name": f"{name}-{operation}",
             "operation_id": f"{name}_{operation}",
             "summary": summary,
             "tags": [label],
         }
 
-    @router.get(collection, response={200: page_schema, **ERRORS}, **meta("list", f"{label}列表"))
+    @router.get(collection, response={200: page_schema, **ERRORS}, **meta("list", access.VIEW, f"{label}列表"))
     def list_records(request, query: Query[query_schema]):
-        require(request.auth, model, access.VIEW)
         queryset = access.scoped(records(), request.auth, access.VIEW)
         return page(filtered(request, queryset, filterset), query)
 
-    @router.get(item, response={200: out_schema, **ERRORS}, **meta("detail", f"{label}详情"))
+    @router.get(item, response={200: out_schema, **ERRORS}, **meta("detail", access.VIEW, f"{label}详情"))
     def retrieve_record(request, pk: int):
-        require(request.auth, model, access.VIEW)
         return dump(access.get_scoped_or_404(records(), request.auth, access.VIEW, pk=pk))
 
-    @router.post(collection, response={201: out_schema, **WRITE_ERRORS}, **meta("create", f"新增{label}"))
+    @router.post(collection, response={201: out_schema, **WRITE_ERRORS}, **meta("create", access.ADD, f"新增{label}"))
     def create_record(request, payload: create_schema):
-        require(request.auth, model, access.ADD)
         obj = services.create_record(model, actor=request.auth, **_field_values(request.auth, model, payload))
         return Status(201, dump(obj))
 
-    @router.patch(item, response={200: out_schema, **WRITE_ERRORS}, **meta("update", f"修改{label}"))
+    @router.patch(item, response={200: out_schema, **WRITE_ERRORS}, **meta("update", access.CHANGE, f"修改{label}"))
     def update_record(request, pk: int, payload: patch_schema):
-        require(request.auth, model, access.CHANGE)
         obj = access.get_scoped_or_404(records(), request.auth, access.CHANGE, pk=pk)
         changes = _field_values(request.auth, model, payload)
         return dump(services.update_record(obj, actor=request.auth, **changes))
 
-    @router.delete(item, response={204: None, **WRITE_ERRORS}, **meta("delete", f"删除{label}"))
+    @router.delete(item, response={204: None, **WRITE_ERRORS}, **meta("delete", access.DELETE, f"删除{label}"))
     def delete_record(request, pk: int):
-        require(request.auth, model, access.DELETE)
         obj = access.get_scoped_or_404(records(), request.auth, access.DELETE, pk=pk)
         services.delete_record(obj, actor=request.auth)
         return Status(204, None)
@@ -317,13 +307,12 @@ def dump_audit(rec: AuditRecord) -> dict:
     }
 
 
-audit_router = Router(tags=["审计记录"])
+audit_router = Router(auth=api_auth(AuditRecord, access.VIEW), tags=["审计记录"])
 AuditQuery = _query_schema("Audit", AuditFilterSet)
 AuditPage = _page_schema("Audit", AuditOut)
 
 
 def _audit_records(user) -> models.QuerySet:
-    require(user, AuditRecord, access.VIEW)
     return access.scoped(AuditRecord.objects.all(), user, access.VIEW)
 
 
@@ -336,8 +325,7 @@ def list_audit(request, query: Query[AuditQuery]):
     "/audit/{int:seq}/", response={200: AuditOut, **ERRORS}, url_name="auditrecord-detail", summary="审计记录详情"
 )
 def retrieve_audit(request, seq: int):
-    require(request.auth, AuditRecord, access.VIEW)
-    return dump_audit(access.get_scoped_or_404(AuditRecord.objects.all(), request.auth, access.VIEW, seq=seq))
+    return dump_audit(access.get_scoped_or_404(_audit_records(request.auth), request.auth, access.VIEW, seq=seq))
 
 
 @audit_router.get(
@@ -383,7 +371,7 @@ def list_tokens(request):
 # Only a logged-in person may mint keys: a leaked token must not be able to outlive itself.
 @token_router.post(
     "/tokens/",
-    auth=SessionAuth(),
+    auth=LoginSession(),
     response={201: TokenIssued, **WRITE_ERRORS},
     url_name="token-create",
     summary="签发接口令牌",

@@ -1,21 +1,37 @@
 """API authentication 接口认证: bearer tokens for programs, the session for logged-in browsers.
 
 A token is looked up by the SHA-256 of the presented key (the clear key is never stored);
-an expired token, or one whose account is disabled, authenticates nobody.
+an expired token, or one whose account is disabled, authenticates nobody. ``api_auth(model,
+action)`` also refuses a role without the right (403) as soon as the caller is known, before
+the request body is read, so a refused write answers 403 whatever it sent.
 """
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
-from . import audit
+from . import access, audit
 from .choices import AuditAction
 from .models import ApiToken
 
 
-class TokenAuth(HttpBearer):
+class _RoleCheck:
+    """Refuses (403) an authenticated caller whose role may not do ``action`` on ``model``."""
+
+    def __init__(self, model=None, action: str = access.VIEW):
+        self.required = (model, action) if model is not None else None
+        super().__init__()
+
+    def permitted(self, user):
+        if user is not None and self.required is not None and not access.has_perm(user, *self.required):
+            raise PermissionDenied("无此操作权限")
+        return user
+
+
+class TokenAuth(_RoleCheck, HttpBearer):
     """``Authorization: Bearer yj_…`` — a token issued by ``yaojian token create``."""
 
     def authenticate(self, request, token: str):
@@ -31,11 +47,22 @@ class TokenAuth(HttpBearer):
         # update() rather than save(): no signal, no race with a concurrent revocation.
         ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
-        return api_token.user
+        return self.permitted(api_token.user)
 
 
-# Token first: a program that sends a token is judged by it, not by a stray cookie.
-API_AUTH = [TokenAuth(), SessionAuth()]
+class LoginSession(_RoleCheck, SessionAuth):
+    """The browser's login session (unsafe methods need the CSRF token)."""
+
+    def authenticate(self, request, key):
+        return self.permitted(super().authenticate(request, key))
+
+
+def api_auth(model=None, action: str = access.VIEW) -> list:
+    # Token first: a program that sends a token is judged by it, not by a stray cookie.
+    return [TokenAuth(model, action), LoginSession(model, action)]
+
+
+API_AUTH = api_auth()
 
 
 def _record(token: ApiToken, *, actor, action: str, **change) -> None:

@@ -76,6 +76,15 @@ def test_wrong_role_403_and_out_of_scope_404(world):
     partner = token_client(world.users["partner"])
     assert partner.get("/api/enterprises/").status_code == 403
     assert partner.get(f"/api/enterprises/{world.enterprises['gulou'].pk}/").json()["detail"] == "无此操作权限"
+    # The role is judged before the body is read: a refused write answers 403 whatever it sent.
+    for body in ({}, {"name": 1}, "not json"):
+        assert partner.post("/api/enterprises/", body, content_type="application/json").status_code == 403
+        assert (
+            partner.patch(
+                f"/api/enterprises/{world.enterprises['gulou'].pk}/", body, content_type="application/json"
+            ).status_code
+            == 403
+        )
     district = token_client(world.users["district"])
     for key in ("xuanwu", "liangxi"):
         response = district.get(f"/api/enterprises/{world.enterprises[key].pk}/")
