@@ -137,7 +137,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 # Front-end packages are installed from npm at set-up and served locally (intranets have no internet).
 NODE_MODULES = BASE_DIR / "node_modules"
-STATICFILES_DIRS = (
+STATICFILES_DIRS = [BASE_DIR / "yaojian" / "static"] + (
     [("vendor/echarts", NODE_MODULES / "echarts" / "dist")] if (NODE_MODULES / "echarts").exists() else []
 )
 STORAGES = {

@@ -1,0 +1,16 @@
+"""ADR tables 不良反应列表."""
+
+import django_tables2 as tables
+
+from .models import AdrReport
+
+
+class AdrReportTable(tables.Table):
+    report_number = tables.Column(linkify=True)
+    enterprise = tables.Column(linkify=True)
+    product = tables.Column(linkify=True)
+
+    class Meta:
+        model = AdrReport
+        fields = ("report_number", "enterprise", "product", "reaction", "seriousness", "reported_on")
+        empty_text = "暂无数据"

@@ -1,0 +1,17 @@
+"""Complaint tables 投诉举报列表; the complainant appears only masked (脱敏)."""
+
+import django_tables2 as tables
+
+from .models import Complaint
+
+
+class ComplaintTable(tables.Table):
+    number = tables.Column(linkify=True)
+    enterprise = tables.Column(linkify=True)
+    complainant = tables.Column(verbose_name="投诉人", accessor="complainant_name_masked", orderable=False)
+    phone = tables.Column(verbose_name="联系电话", accessor="complainant_phone_masked", orderable=False)
+
+    class Meta:
+        model = Complaint
+        fields = ("number", "enterprise", "subject", "channel", "received_on", "status", "complainant", "phone")
+        empty_text = "暂无数据"

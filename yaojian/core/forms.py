@@ -1,0 +1,20 @@
+"""Core forms 表单: the audit-trail query bar."""
+
+import django_filters
+
+from .choices import AuditAction
+from .models import AuditRecord
+
+
+class AuditRecordFilterSet(django_filters.FilterSet):
+    """Audit query 审计查询: actor, action, object type, date range."""
+
+    actor = django_filters.CharFilter(label="操作人", field_name="actor_name", lookup_expr="icontains")
+    action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
+    object_type = django_filters.CharFilter(label="对象类型", lookup_expr="iexact")
+    since = django_filters.DateFilter(label="起始日期", field_name="timestamp", lookup_expr="date__gte")
+    until = django_filters.DateFilter(label="截止日期", field_name="timestamp", lookup_expr="date__lte")
+
+    class Meta:
+        model = AuditRecord
+        fields = ["actor", "action", "object_type", "since", "until"]
