@@ -39,6 +39,7 @@ from scipy.stats import t as student_t
 from .ears import DetectorResult, as_counts
 
 EPS = np.finfo(float).eps
+LOG_EPS = np.log(EPS)
 MAXIT = 25
 EPSILON = 1e-8
 CHUNK = 4096  # series per batch: bounds memory at (chunk × reference points) arrays
@@ -129,10 +130,9 @@ class _Fit:
         return (weights * ((y - self.mu) / self.mu) ** 2).sum(axis=1) / (y.shape[1] - self.rank)
 
 
-def _deviance(y, mu, prior):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(y > 0, y * np.log(y / mu) - (y - mu), mu)
-    return 2 * (prior * r).sum(axis=1)
+def _deviance(y, y_log_y, log_mu, mu, prior):
+    """Quasi-Poisson deviance 2Σ w·(y log(y/μ) − (y − μ)), with y log y precomputed (0 for y = 0)."""
+    return 2 * (prior * (y_log_y - y * log_mu - (y - mu))).sum(axis=1)
 
 
 def _irls(X, y, prior):
@@ -142,7 +142,9 @@ def _irls(X, y, prior):
     outer = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
     mu = y + 0.1
     eta = np.log(mu)
-    dev_old = _deviance(y, mu, prior)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y_log_y = np.where(y > 0, y * np.log(y), 0.0)
+    dev_old = _deviance(y, y_log_y, eta, mu, prior)
     beta = np.zeros((n_series, p))
     work = prior * mu
     cov = np.zeros((n_series, p, p))
@@ -156,7 +158,7 @@ def _irls(X, y, prior):
         new_beta = np.einsum("spq,sq->sp", a_inv, (w * z) @ X)
         new_eta = new_beta @ X.T
         new_mu = np.maximum(np.exp(new_eta), EPS)
-        dev = _deviance(y, new_mu, prior)
+        dev = _deviance(y, y_log_y, np.maximum(new_eta, LOG_EPS), new_mu, prior)
         upd = active[:, None]
         beta = np.where(upd, new_beta, beta)
         eta = np.where(upd, new_eta, eta)
@@ -209,7 +211,8 @@ def _fit_flexible(X, y, trend, control):
     ok = fit.converged.copy()
     phi = np.maximum(fit.dispersion(y), 1.0)
     if control.reweight:
-        hat = fit.work * np.einsum("np,spq,nq->sn", X, fit.cov, X)
+        outer = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+        hat = fit.work * (fit.cov.reshape(y.shape[0], -1) @ outer.T)  # w_i · x_iᵀ (XᵀWX)⁻¹ x_i
         with np.errstate(divide="ignore", invalid="ignore"):
             s = 1.5 * (y ** (2 / 3) * fit.mu ** (-1 / 6) - np.sqrt(fit.mu)) / np.sqrt(phi[:, None] * (1 - hat))
             high = s > control.weights_threshold
