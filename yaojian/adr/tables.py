@@ -2,15 +2,16 @@
 
 import django_tables2 as tables
 
+from yaojian.core.views_generic import RecordTable
+
 from .models import AdrReport
 
 
-class AdrReportTable(tables.Table):
+class AdrReportTable(RecordTable):
     report_number = tables.Column(linkify=True)
     enterprise = tables.Column(linkify=True)
     product = tables.Column(linkify=True)
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = AdrReport
         fields = ("report_number", "enterprise", "product", "reaction", "seriousness", "reported_on")
-        empty_text = "暂无数据"

@@ -11,7 +11,7 @@ from .choices import Role
 from .context_processors import MENU
 from .forms import AuditRecordFilterSet
 from .models import AuditRecord
-from .views_generic import ObjectDetailView, ObjectListView, field_rows
+from .views_generic import ObjectDetailView, ObjectListView, RecordTable, field_rows
 
 
 @login_required
@@ -37,13 +37,12 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
-class AuditRecordTable(tables.Table):
+class AuditRecordTable(RecordTable):
     seq = tables.Column(linkify=lambda record: record.get_absolute_url())
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = AuditRecord
         fields = ("seq", "timestamp", "actor_name", "action", "object_type", "object_repr")
-        empty_text = "暂无数据"
 
 
 class AuditListView(ObjectListView):

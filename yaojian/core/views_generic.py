@@ -6,6 +6,7 @@ Every view asks ``core.access`` twice: ``has_perm`` for the action (no permissio
 """
 
 import csv
+import datetime
 import io
 from urllib.parse import quote
 
@@ -20,12 +21,48 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
+from django_tables2.columns import library
 from openpyxl import Workbook
 
 from . import access, services
 
 PER_PAGE_CHOICES = (20, 50, 100)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@library.register
+class IsoDateColumn(tables.DateColumn):
+    """Dates as 2025-06-01 whatever the browser's language (regulators' documents use this form)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", "Y-m-d")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_field(cls, field, **kwargs):
+        if type(field).__name__ == "DateField":
+            return cls(**kwargs)
+
+
+@library.register
+class IsoDateTimeColumn(tables.DateTimeColumn):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", "Y-m-d H:i")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_field(cls, field, **kwargs):
+        if type(field).__name__ == "DateTimeField":
+            return cls(**kwargs)
+
+
+class RecordTable(tables.Table):
+    """Base of every list table 列表: ISO dates (the column types above) and the empty state."""
+
+    class Meta:
+        empty_text = "暂无数据"
+
+
 # Edit/delete links of a child record (registration, batch, defect) on its parent's page;
 # views exclude the column for roles that may not change them.
 ROW_ACTIONS = tables.TemplateColumn(template_name="generic/row_actions.html", verbose_name="操作", orderable=False)
@@ -174,6 +211,10 @@ def field_rows(obj, names) -> list[dict]:
                     url = value.get_absolute_url()
             if isinstance(value, bool):
                 value = "是" if value else "否"
+            elif isinstance(value, datetime.datetime):
+                value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
         rows.append({"label": label, "value": "" if value is None else value, "url": url})
     return rows
 

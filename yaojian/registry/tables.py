@@ -2,54 +2,49 @@
 
 import django_tables2 as tables
 
-from yaojian.core.views_generic import ROW_ACTIONS
+from yaojian.core.views_generic import ROW_ACTIONS, RecordTable
 
 from .models import Batch, Enterprise, Licence, Product, Registration
 
 
-class EnterpriseTable(tables.Table):
+class EnterpriseTable(RecordTable):
     name = tables.Column(linkify=True)
     division = tables.Column(verbose_name="所在辖区", accessor="division__name")
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = Enterprise
         fields = ("name", "credit_code", "type", "division", "legal_representative", "status")
-        empty_text = "暂无数据"
 
 
-class LicenceTable(tables.Table):
+class LicenceTable(RecordTable):
     number = tables.Column(linkify=True)
     enterprise = tables.Column(linkify=True)
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = Licence
         fields = ("number", "type", "enterprise", "issued_on", "valid_until", "status")
-        empty_text = "暂无数据"
 
 
-class ProductTable(tables.Table):
+class ProductTable(RecordTable):
     name = tables.Column(linkify=True)
     holder = tables.Column(linkify=True)
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = Product
         fields = ("name", "category", "approval_number", "holder", "dosage_form", "specification")
-        empty_text = "暂无数据"
 
 
-class RegistrationTable(tables.Table):
+class RegistrationTable(RecordTable):
     actions = ROW_ACTIONS
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = Registration
         fields = ("number", "kind", "issued_on", "valid_until", "status", "actions")
-        empty_text = "暂无数据"
 
 
-class BatchTable(tables.Table):
+class BatchTable(RecordTable):
     actions = ROW_ACTIONS
 
-    class Meta:
+    class Meta(RecordTable.Meta):
         model = Batch
         fields = ("batch_number", "manufactured_on", "expires_on", "quantity", "actions")
-        empty_text = "暂无数据"

@@ -33,6 +33,12 @@ urlpatterns = [
         edit_view=views.ProductEditView,
         delete_view=views.ProductDeleteView,
     ),
-    *child_urls(Registration, views.RegistrationEditView, views.RegistrationDeleteView, parent="products", plural="registrations"),
+    *child_urls(
+        Registration,
+        views.RegistrationEditView,
+        views.RegistrationDeleteView,
+        parent="products",
+        plural="registrations",
+    ),
     *child_urls(Batch, views.BatchEditView, views.BatchDeleteView, parent="products", plural="batches"),
 ]
