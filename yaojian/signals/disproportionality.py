@@ -67,6 +67,9 @@ def _check_span(*sizes: int) -> None:
         raise ValueError("编码空间过大（报告 × 药品 × 事件超出 int64），请先压缩编码")
 
 
+STRATA_BLOCK = 4_000_000  # pairs × strata cells per block of the stratified E
+
+
 def count_pairs(
     report: np.ndarray,
     drug: np.ndarray,
@@ -109,8 +112,13 @@ def count_pairs(
     d_s = d_s.reshape(nd, ns)
     e_s = e_s.reshape(ne, ns)
     share = np.divide(1.0, n_s, out=np.zeros(ns), where=n_s > 0)
-    # E = Σ_s d_s · e_s / n_s, evaluated as a row-wise dot product (strata are few; pairs are many).
-    expected = np.einsum("ij,ij->i", d_s[pair_drug] * share, e_s[pair_event].astype(np.float64))
+    # E = Σ_s d_s · e_s / n_s as row-wise dot products, in blocks so that pairs × strata stays small.
+    d_s = d_s * share
+    expected = np.empty(pair_drug.size)
+    block = max(1, STRATA_BLOCK // ns)
+    for lo in range(0, pair_drug.size, block):  # a handful of blocks, not a loop over pairs
+        sl = slice(lo, lo + block)
+        expected[sl] = np.einsum("ij,ij->i", d_s[pair_drug[sl]], e_s[pair_event[sl]])
     n_drug = np.bincount(_distinct_sorted(drug * nr + report) // nr, minlength=nd)[pair_drug]
     n_event = np.bincount(_distinct_sorted(event * nr + report) // nr, minlength=ne)[pair_event]
     return PairCounts(pair_drug, pair_event, n, n_drug, n_event, n_reports, expected)
