@@ -31,19 +31,27 @@ RECORDS = (
     "credit.creditrating",
 )
 REGULATED = REGISTRY + RECORDS
+# Derived records of the risk portrait: written by the risk jobs, handled by regulators.
+RISK = ("risk.riskassessment", "risk.levelchange", "risk.riskwarning", "risk.assistancecase", "risk.ruledecision")
 
 # What each role may do, by model label. Anything absent is denied.
 PERMISSIONS: dict[str, dict[str, frozenset]] = {
-    Role.ADMIN: {label: ALL for label in REGULATED} | {"core.auditrecord": READ, "imports.importjob": ALL},
-    Role.REGULATOR: {label: ALL for label in REGULATED} | {"core.auditrecord": READ, "imports.importjob": ALL},
-    Role.INSPECTOR: {label: READ for label in REGULATED if label not in ("adr.adrreport",)}
+    Role.ADMIN: {label: ALL for label in REGULATED + RISK}
+    | {"core.auditrecord": READ, "imports.importjob": ALL, "risk.push": READ, "risk.riskmodelconfig": ALL},
+    Role.REGULATOR: {label: ALL for label in REGULATED + RISK}
+    | {"core.auditrecord": READ, "imports.importjob": ALL, "risk.push": READ, "risk.riskmodelconfig": READ},
+    Role.INSPECTOR: {label: READ for label in REGULATED + RISK if label not in ("adr.adrreport",)}
     | {"inspections.inspection": ALL, "inspections.defect": ALL, "sampling.samplingtest": ALL},
     Role.ADR_ANALYST: {label: READ for label in REGISTRY} | {"adr.adrreport": ALL, "imports.importjob": ALL},
     # An enterprise reads its own dossier; complaints (complainant identities) and ADR
     # reports (patient data) stay with the regulator.
-    Role.ENTERPRISE: {label: READ for label in REGULATED if label not in ("adr.adrreport", "complaints.complaint")},
+    Role.ENTERPRISE: {
+        label: READ
+        for label in REGULATED + ("risk.riskassessment", "risk.riskwarning", "risk.assistancecase")
+        if label not in ("adr.adrreport", "complaints.complaint")
+    },
     # Partner departments read only the lists pushed to them (no registry access).
-    Role.PARTNER: {},
+    Role.PARTNER: {"risk.push": READ},
     # 等保 separation of duties: the auditor reads the trail and nothing else.
     Role.AUDITOR: {"core.auditrecord": READ},
 }
@@ -85,6 +93,12 @@ def scoped(queryset: models.QuerySet, user, action: str = VIEW) -> models.QueryS
         for field in model.scope_enterprise_fields:
             condition |= models.Q(**{field: user.enterprise_id})
         return queryset.filter(condition)
+    if user.role == Role.PARTNER:
+        # A department reads only what was pushed to it (``scope_department_field``), in its jurisdiction.
+        field = getattr(model, "scope_department_field", None)
+        if field is None:
+            return queryset.none()
+        queryset = queryset.filter(**{field: user.department})
     prefix = jurisdiction_prefix(user)
     if prefix is None:
         return queryset

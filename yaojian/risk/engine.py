@@ -13,14 +13,14 @@ import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMonth
 
 from yaojian.adr.models import AdrReport
 from yaojian.complaints.models import Complaint
 from yaojian.credit.models import CreditRating
 from yaojian.enforcement.models import Penalty
-from yaojian.inspections.models import Defect
+from yaojian.inspections.models import Defect, Inspection
 from yaojian.registry.models import Enterprise, Product
 from yaojian.sampling.models import SamplingTest
 
@@ -60,6 +60,8 @@ class ScoreTable:
     score: np.ndarray = field(init=False)
     level: np.ndarray = field(init=False)
     interval_months: np.ndarray = field(init=False)
+    last_inspected: np.ndarray = field(init=False)  # ordinal days, 0 = never inspected
+    next_due: np.ndarray = field(init=False)  # ordinal days
     credit_grades: np.ndarray = field(init=False)
     product_flags: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -257,6 +259,21 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
         product_flags=product_flags,
     )
     _finish(table, grades, params)
+    last_rows = list(
+        limit(Inspection.objects.filter(inspected_on__lte=as_of), "enterprise_id")
+        .values("enterprise_id")
+        .annotate(_last=Max("inspected_on"))
+        .values_list("enterprise_id", "_last")
+        .order_by()
+    )
+    last = np.zeros(len(ids), dtype=np.int64)
+    if last_rows:
+        pos, found = align.positions([r[0] for r in last_rows])
+        last[pos] = np.array([r[1].toordinal() for r in last_rows], dtype=np.int64)[found]
+    table.last_inspected = last
+    # Due one interval after the last inspection (months as 30.44 days); never inspected → due now.
+    due = last + np.round(table.interval_months * 30.44).astype(np.int64)
+    table.next_due = np.where(last > 0, due, as_of.toordinal())
     return table
 
 

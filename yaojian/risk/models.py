@@ -52,6 +52,8 @@ class RiskAssessment(models.Model):
     level = models.PositiveSmallIntegerField("监管级别", choices=SupervisionLevel.choices, db_index=True)
     inspection_interval_months = models.PositiveSmallIntegerField("检查频次（月）")
     factors = models.JSONField("风险因素")
+    last_inspected_on = models.DateField("最近检查日期", null=True, blank=True)
+    next_inspection_due = models.DateField("下次检查应于", db_index=True)
     is_current = models.BooleanField("当前", default=True, db_index=True)
     computed_at = models.DateTimeField("计算时间", auto_now_add=True)
 
@@ -307,6 +309,9 @@ class Push(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="签收人", null=True, blank=True, on_delete=models.SET_NULL
     )
+
+    scope_department_field = "department__code"
+    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["-pushed_on", "enterprise"]

@@ -90,20 +90,6 @@ def revoke_tag(enterprise_id: int, tag: str, as_of: datetime.date) -> None:
     pushes.update(revoked_on=as_of)
 
 
-def pushes_for(user):
-    """What a partner department's account may read: its own department's list, nothing else."""
-    from yaojian.core.choices import Role
-
-    if user.role == Role.PARTNER:
-        return Push.objects.filter(department__code=user.department)
-    if user.role in (Role.ADMIN, Role.REGULATOR):
-        from yaojian.core.access import jurisdiction_prefix
-
-        prefix = jurisdiction_prefix(user)
-        return Push.objects.all() if prefix is None else Push.objects.filter(division_code__startswith=prefix)
-    return Push.objects.none()
-
-
 @transaction.atomic
 def acknowledge(push: Push, *, actor) -> Push:
     if push.acknowledged_at is None:

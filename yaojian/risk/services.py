@@ -47,6 +47,14 @@ def publish_config(parameters: dict, *, actor, note: str = "") -> RiskModelConfi
     return config
 
 
+def _ordinal(day: datetime.date | None) -> int:
+    return day.toordinal() if day else 0
+
+
+def _date(ordinal) -> datetime.date | None:
+    return datetime.date.fromordinal(int(ordinal)) if ordinal else None
+
+
 @dataclass
 class RecomputeResult:
     scored: int
@@ -67,18 +75,25 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
     table = engine.compute(as_of, config.parameters, config.version, enterprise_ids)
     current = {
         a.enterprise_id: a
-        for a in RiskAssessment.objects.filter(is_current=True, enterprise_id__in=table.enterprise_ids.tolist()).only(
-            "id", "enterprise_id", "score", "level", "config_version"
-        )
+        for a in engine.restrict(
+            RiskAssessment.objects.filter(is_current=True),
+            "enterprise_id",
+            table.enterprise_ids,
+            enterprise_ids is not None,
+        ).only("id", "enterprise_id", "score", "level", "config_version", "last_inspected_on")
     }
     prev_score = np.array([current[e].score if e in current else np.nan for e in table.enterprise_ids.tolist()])
     prev_level = np.array([current[e].level if e in current else 0 for e in table.enterprise_ids.tolist()])
     prev_version = np.array([current[e].config_version if e in current else 0 for e in table.enterprise_ids.tolist()])
+    prev_last = np.array(
+        [_ordinal(current[e].last_inspected_on) if e in current else -1 for e in table.enterprise_ids.tolist()]
+    )
     changed = (
         np.isnan(prev_score)
         | (np.abs(np.nan_to_num(prev_score) - table.score) > SCORE_TOLERANCE)
         | (prev_level != table.level)
         | (prev_version != config.version)
+        | (prev_last != table.last_inspected)
     )
     idx = np.flatnonzero(changed)
     new_rows, level_rows = [], []
@@ -97,6 +112,8 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
                 level=int(table.level[i]),
                 inspection_interval_months=int(table.interval_months[i]),
                 factors=factors,
+                last_inspected_on=_date(table.last_inspected[i]),
+                next_inspection_due=_date(table.next_due[i]),
             )
         )
         if prev_level[i] != table.level[i]:

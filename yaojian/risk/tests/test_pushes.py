@@ -10,6 +10,7 @@ import threading
 import pytest
 from django.utils import timezone
 
+from yaojian.core import access
 from yaojian.risk import actions, pushes
 from yaojian.risk.models import DeliveryStatus, Department, Push, WebhookDelivery
 from yaojian.risk.tests.test_rules import AS_OF, model_citizen  # noqa: F401 — fixture
@@ -126,11 +127,12 @@ def test_unreachable_endpoint_is_retried(model_citizen):  # noqa: F811
 
 def test_department_sees_only_its_own_list(model_citizen, world):  # noqa: F811
     actions.apply_rules(as_of=AS_OF)
-    partner = world.users["partner"]  # 卫健
-    visible = pushes.pushes_for(partner)
+    partner = world.users["partner"]  # 卫健 of Gulou
+    visible = access.scoped(Push.objects.all(), partner)
     assert list(visible.values_list("department__code", flat=True).distinct()) == ["health"]
-    assert pushes.pushes_for(world.users["enterprise"]).count() == 0
-    assert pushes.pushes_for(world.users["district"]).count() == 4
+    assert access.scoped(Push.objects.all(), world.users["enterprise"]).count() == 0
+    assert access.scoped(Push.objects.all(), world.users["district"]).count() == 4
+    assert access.scoped(Push.objects.all(), world.users["inspector"]).count() == 0
     push = visible.get()
     pushes.acknowledge(push, actor=partner)
     push.refresh_from_db()
