@@ -92,36 +92,35 @@ def count_pairs(
     pair_code, n = _runs(_distinct_sorted((drug * ne + event) * nr + report) // nr)
     pair_drug, pair_event = np.divmod(pair_code, ne)
     n_reports = int(np.count_nonzero(np.bincount(report, minlength=nr)))
-
+    n_drug = np.bincount(_distinct_sorted(drug * nr + report) // nr, minlength=nd)[pair_drug]
+    n_event = np.bincount(_distinct_sorted(event * nr + report) // nr, minlength=ne)[pair_event]
     if stratum is None:
-        n_drug = np.bincount(_distinct_sorted(drug * nr + report) // nr, minlength=nd)
-        n_event = np.bincount(_distinct_sorted(event * nr + report) // nr, minlength=ne)
-        nd_p, ne_p = n_drug[pair_drug], n_event[pair_event]
-        expected = nd_p * (ne_p / n_reports)
-        return PairCounts(pair_drug, pair_event, n, nd_p, ne_p, n_reports, expected)
+        expected = n_drug * (n_event / n_reports)
+    else:
+        expected = _stratified_expected(report, drug, event, np.asarray(stratum, dtype=np.int64), pair_drug, pair_event)
+    return PairCounts(pair_drug, pair_event, n, n_drug, n_event, n_reports, expected)
 
-    stratum = np.asarray(stratum, dtype=np.int64)
-    ns = int(stratum.max()) + 1
+
+def _stratified_expected(report, drug, event, stratum, pair_drug, pair_event) -> np.ndarray:
+    """E = Σ_s n_drug,s · n_event,s / n_s, marginals from distinct (stratum, report) units.
+
+    A report is counted in each stratum its rows carry (one stratum per report in well-formed data).
+    """
+    nr, nd, ne, ns = (int(a.max()) + 1 for a in (report, drug, event, stratum))
     _check_span(nr, max(nd, ne), ns)
-    # Marginals per stratum: distinct (stratum, report) units, so a report is counted in each stratum
-    # its rows carry (one stratum per report in well-formed data).
-    units = _distinct_sorted(stratum * nr + report) // nr
-    n_s = np.bincount(units, minlength=ns).astype(np.float64)
+    n_s = np.bincount(_distinct_sorted(stratum * nr + report) // nr, minlength=ns).astype(np.float64)
+    share = np.divide(1.0, n_s, out=np.zeros(ns), where=n_s > 0)
     d_s = np.bincount(_distinct_sorted((drug * ns + stratum) * nr + report) // nr, minlength=nd * ns)
     e_s = np.bincount(_distinct_sorted((event * ns + stratum) * nr + report) // nr, minlength=ne * ns)
-    d_s = d_s.reshape(nd, ns)
+    d_s = d_s.reshape(nd, ns) * share
     e_s = e_s.reshape(ne, ns)
-    share = np.divide(1.0, n_s, out=np.zeros(ns), where=n_s > 0)
-    # E = Σ_s d_s · e_s / n_s as row-wise dot products, in blocks so that pairs × strata stays small.
-    d_s = d_s * share
+    # Row-wise dot products in blocks so that pairs × strata stays small.
     expected = np.empty(pair_drug.size)
     block = max(1, STRATA_BLOCK // ns)
     for lo in range(0, pair_drug.size, block):  # a handful of blocks, not a loop over pairs
         sl = slice(lo, lo + block)
         expected[sl] = np.einsum("ij,ij->i", d_s[pair_drug[sl]], e_s[pair_event[sl]])
-    n_drug = np.bincount(_distinct_sorted(drug * nr + report) // nr, minlength=nd)[pair_drug]
-    n_event = np.bincount(_distinct_sorted(event * nr + report) // nr, minlength=ne)[pair_event]
-    return PairCounts(pair_drug, pair_event, n, n_drug, n_event, n_reports, expected)
+    return expected
 
 
 # ---------------------------------------------------------------------------------------------------
