@@ -31,6 +31,7 @@ def home(request):
         cards.append({"label": label, "url": reverse(url_name), "count": access.scoped(model.objects, user).count()})
     context = {
         "cards": cards,
+        "chart": {"labels": [c["label"] for c in cards], "counts": [c["count"] for c in cards]},
         "is_partner": user.role == Role.PARTNER,
         "can_audit": access.has_perm(user, AuditRecord, access.VIEW),
     }

@@ -137,7 +137,21 @@ class ObjectListView(ScopedMixin, View):
 
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET or None, queryset=self.get_queryset(), request=request)
-        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        fields = filterset.form.fields
+        if "division" in fields:
+            fields["division"].label = "所在辖区"
+            fields["division"].widget = forms.Select(choices=division_choices(request.user))
+        label_blank_choice(fields.values(), "全部")
+        for field in fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                # A record picker would list every enterprise/product in the scope; the keyword box covers
+                # that, and ?enterprise=<pk> links (from the dossier) still filter, kept in a hidden input.
+                field.queryset = narrow_choices(field.queryset, request.user)
+                field.widget = forms.HiddenInput()
+        if not filterset.is_bound:
+            queryset = filterset.queryset
+        else:  # an invalid condition (say, a record out of scope) matches nothing rather than everything
+            queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         table = self.table_class(queryset, request=request)
         export = request.GET.get("export")
         if export in ("xlsx", "csv"):
@@ -161,6 +175,33 @@ class ObjectListView(ScopedMixin, View):
         if self.add_url_name:
             return reverse(self.add_url_name)
         return self.url("add")
+
+
+def label_blank_choice(fields, label: str) -> None:
+    """Name the blank option of single-choice boxes (全部 in query bars, 请选择 in forms) instead of dashes."""
+    for field in fields:
+        if isinstance(field, forms.ModelMultipleChoiceField | forms.MultipleChoiceField):
+            continue
+        if isinstance(field, forms.ModelChoiceField):
+            field.empty_label = label  # read lazily when the queryset's options are listed
+        elif isinstance(field, forms.ChoiceField):
+            field.widget.choices = [(v, label if v == "" else text) for v, text in field.widget.choices]
+
+
+def division_choices(user) -> list[tuple[str, str]]:
+    """Divisions 辖区 for the query bar: those holding enterprises in the user's scope, with their cities
+    and provinces, so that a province regulator can pick a city and see all its districts."""
+    from yaojian.registry.models import Enterprise
+
+    from .models import Division
+
+    codes = set()
+    for code in access.scoped(Enterprise.objects.all(), user).values_list("division_id", flat=True).distinct():
+        codes.update({code, code[:4] + "00", code[:2] + "0000"})
+    prefix = access.jurisdiction_prefix(user) or ""
+    divisions = Division.objects.filter(code__in=codes, code__startswith=prefix).order_by("code")
+    indent = {"province": "", "city": "\u3000", "district": "\u3000\u3000"}
+    return [("", "全部")] + [(d.code, indent.get(d.level, "") + d.name) for d in divisions]
 
 
 def export_rows(table):
@@ -253,6 +294,7 @@ class ScopedModelForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        label_blank_choice(self.fields.values(), "请选择")
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.queryset = narrow_choices(field.queryset, user)

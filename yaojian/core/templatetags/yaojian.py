@@ -23,3 +23,11 @@ def can(context, model_or_obj, action: str) -> bool:
     """May the current user ``action`` this kind of record (role check only; rows are already scoped)?"""
     model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
     return access.has_perm(context["request"].user, model, action)
+
+
+@register.simple_tag
+def active_nav(nav_items, path: str) -> str:
+    """URL of the menu entry that holds ``path``: the longest matching prefix (/enterprises/products/ over
+    /enterprises/)."""
+    matches = [item["url"] for item in nav_items if path.startswith(item["url"])]
+    return max(matches, key=len, default="")

@@ -82,3 +82,6 @@ def test_static_assets_are_local(world):
     page = client_for(world.users["district"]).get("/").content.decode()
     assert "/static/yaojian/app.css" in page and "/static/django_htmx/htmx-2.min.js" in page
     assert "http://" not in page and "https://" not in page
+    assert "vendor/echarts/echarts.min.js" in page  # the home page draws the overview chart …
+    listing = client_for(world.users["district"]).get("/enterprises/").content.decode()
+    assert "echarts" not in listing  # … pages without charts do not load ECharts

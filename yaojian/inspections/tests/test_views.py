@@ -51,3 +51,13 @@ def test_enterprise_user_reads_but_may_not_write(world):
     assert "编辑" not in page and "新增缺陷" not in page
     assert client.get("/inspections/add/").status_code == 403
     assert client.post(inspection.get_absolute_url() + "delete/").status_code == 403
+
+
+def test_filter_by_an_enterprise_out_of_scope_matches_nothing(world):
+    client = client_for(world.users["district"])
+    own, other = world.enterprises["gulou"], world.enterprises["liangxi"]
+    page = client.get("/inspections/", {"enterprise": own.pk}).content.decode()
+    assert "JC-gulou-1" in page
+    page = client.get("/inspections/", {"enterprise": other.pk}).content.decode()
+    assert "JC-gulou-1" not in page and "暂无数据" in page
+    assert other.name not in page  # the query bar lists no enterprise names from elsewhere
