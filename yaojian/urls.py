@@ -12,5 +12,6 @@ urlpatterns = [
     path("penalties/", include("yaojian.enforcement.urls")),
     path("credit/", include("yaojian.credit.urls")),
     path("imports/", include("yaojian.imports.urls")),
+    path("risk/", include("yaojian.risk.urls")),
     path("api/", api.urls),
 ]

@@ -7,6 +7,7 @@ from . import access
 
 # (label, url name, model label whose view permission opens it)
 MENU = [
+    ("驾驶舱", "risk:dashboard", "risk.riskassessment"),
     ("企业档案", "registry:enterprise-list", "registry.enterprise"),
     ("许可证", "registry:licence-list", "registry.licence"),
     ("产品品种", "registry:product-list", "registry.product"),
@@ -16,6 +17,9 @@ MENU = [
     ("投诉举报", "complaints:complaint-list", "complaints.complaint"),
     ("行政处罚", "enforcement:penalty-list", "enforcement.penalty"),
     ("信用评价", "credit:creditrating-list", "credit.creditrating"),
+    ("分级监管", "risk:riskassessment-list", "risk.riskassessment"),
+    ("技术帮扶", "risk:assistancecase-list", "risk.assistancecase"),
+    ("推送清单", "risk:push-list", "risk.push"),
     ("数据导入", "imports:job-list", "imports.importjob"),
     ("审计日志", "audit-list", "core.auditrecord"),
 ]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from yaojian.registry.models import Enterprise
 
@@ -216,6 +217,9 @@ class AssistanceCase(models.Model):
 
     def __str__(self):
         return f"技术帮扶 {self.enterprise_id} 截止 {self.due_on}"
+
+    def get_absolute_url(self):
+        return reverse("risk:assistancecase-detail", args=[self.pk])
 
 
 class TeamRole(models.TextChoices):
