@@ -82,7 +82,7 @@ def generate(n_series: int, seed: int = 20261124) -> np.ndarray:
     size = 10.0
     counts = rng.negative_binomial(size, size / (size + mean)).astype(float)
     outbreaks = np.flatnonzero(rng.random(n_series) < 0.1)
-    start = rng.integers(DAYS - 30, DAYS - 3, size=outbreaks.size)
+    start = rng.integers(DAYS - 30, DAYS - 4, size=outbreaks.size)
     for series, first in zip(outbreaks, start, strict=True):
         counts[series, first : first + 5] += rng.poisson(3 * np.exp(level[series, 0]) ** 0.5 + 3, 5)
     return counts

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.stats import norm
+from scipy.special import ndtri
 
 DEFAULT_ALPHA = {"C1": 0.001, "C2": 0.001, "C3": 0.025, "C3-textbook": 0.001}
 GUARD = {"C1": 0, "C2": 2, "C3": 2, "C3-textbook": 2}
@@ -58,10 +58,21 @@ def baseline_moments(y: np.ndarray, baseline: int, guard: int, min_sigma: float)
     Returns arrays shaped like ``y``; days without a full baseline hold NaN.
     """
     n_series, n_days = y.shape
-    windows = sliding_window_view(y, baseline, axis=1)  # window i covers days i .. i+baseline-1
-    mean = windows.mean(axis=2)
-    # Two-pass variance (not Σy² − n·ȳ²) keeps R's accuracy on flat baselines.
-    sd = np.sqrt(((windows - mean[..., None]) ** 2).sum(axis=2) / (baseline - 1))
+    if _exact_integer_sums(y):
+        # Counts: running sums of y and y² are exact in float64, so b·Σy² − (Σy)² has no cancellation
+        # error and one pass over the data is enough.
+        zero = np.zeros((n_series, 1))
+        c1 = np.concatenate([zero, np.cumsum(y, axis=1)], axis=1)
+        c2 = np.concatenate([zero, np.cumsum(y * y, axis=1)], axis=1)
+        s1 = c1[:, baseline:] - c1[:, :-baseline]
+        s2 = c2[:, baseline:] - c2[:, :-baseline]
+        mean = s1 / baseline
+        sd = np.sqrt(np.maximum(baseline * s2 - s1 * s1, 0.0) / (baseline * (baseline - 1)))
+    else:
+        windows = sliding_window_view(y, baseline, axis=1)  # window i covers days i .. i+baseline-1
+        mean = windows.mean(axis=2)
+        # Two-pass variance (not Σy² − n·ȳ²) keeps R's accuracy for non-integer data.
+        sd = np.sqrt(((windows - mean[..., None]) ** 2).sum(axis=2) / (baseline - 1))
     sd = np.maximum(sd, min_sigma)
     offset = baseline + guard  # day t uses window starting at t − baseline − guard
     full_mean = np.full((n_series, n_days), np.nan)
@@ -71,6 +82,13 @@ def baseline_moments(y: np.ndarray, baseline: int, guard: int, min_sigma: float)
         full_mean[:, offset:] = mean[:, :last]
         full_sd[:, offset:] = sd[:, :last]
     return full_mean, full_sd
+
+
+def _exact_integer_sums(y: np.ndarray) -> bool:
+    """True when y holds non-negative integers small enough for exact running sums of y²."""
+    if not np.isfinite(y).all() or y.min(initial=0) < 0 or not (y == np.floor(y)).all():
+        return False
+    return bool(y.max(initial=0) ** 2 * y.shape[1] < 2**52)
 
 
 def _alarm(y: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -94,7 +112,7 @@ def ears(
     if min_sigma < 0:
         raise ValueError("min_sigma must be ≥ 0")
     y = as_counts(counts)
-    z = norm.ppf(1 - (DEFAULT_ALPHA[method] if alpha is None else alpha))
+    z = ndtri(1 - (DEFAULT_ALPHA[method] if alpha is None else alpha))
     mean, sd = baseline_moments(y, baseline, GUARD[method], min_sigma)
     start = baseline + GUARD[method]
     with np.errstate(divide="ignore", invalid="ignore"):

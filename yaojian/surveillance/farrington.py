@@ -19,9 +19,10 @@ time point (no dates: the reference weeks of year i are t − i·freq, as for an
    the upper confidence limit of the mean). An alarm needs the count above the bound, a non-zero
    count, and at least ``limit54[0]`` cases in the last ``limit54[1]`` points (else bound NaN).
 
-R quirks kept on purpose, so that alarms are identical: the standard error of the prediction uses
-the raw dispersion estimate (not max(1, ·)); for nbPlugin/muan the alarm score compares the count
-with the link-scale prediction, (y − η₀)/(U − η₀) > 1.
+R quirks kept on purpose, so that bounds and alarms are identical: the trend test and the standard
+error of the prediction use the dispersion R's summary() computes after fitGLM.flexible replaced
+model$weights by the reweighting weights ω, Σ ω·((y − μ)/μ)² / df, not max(1, ·); for nbPlugin/muan the
+alarm score compares the count with the link-scale prediction, (y − η₀)/(U − η₀) > 1.
 
 Population offsets are not supported (populationOffset = FALSE, the Noufaily setting).
 The Python loop runs over the evaluated time points; everything inside is batched over series.
@@ -281,15 +282,17 @@ def _evaluate_day(y, k, freq, control):
     rows, X, x0 = reference_design(k, freq, control)
     resp = y[:, rows]
     n_series = y.shape[0]
-    trend = np.full(n_series, control.trend)
-    fit, phi, ok = _fit_flexible(X, resp, trend, control)
-    if control.trend:
+    # With b < 3 R fits the trend model, then always refits without it (the trend needs 3 years);
+    # a series fails only if the trend-free fit fails, so the trend fit can be skipped.
+    use_trend = control.trend and control.b >= 3
+    fit, phi, ok = _fit_flexible(X, resp, np.full(n_series, use_trend), control)
+    if use_trend:
         disp = fit.reported_dispersion(resp)
         eta0 = fit.beta @ x0
         with np.errstate(divide="ignore", invalid="ignore"):
             t_value = fit.beta[:, 1] / np.sqrt(disp * fit.cov[:, 1, 1])
         p_value = 2 * student_t.sf(np.abs(t_value), rows.size - fit.rank)
-        keep = fit.has_trend & (p_value < control.p_threshold_trend) & (control.b >= 3)
+        keep = fit.has_trend & (p_value < control.p_threshold_trend)
         keep &= np.exp(eta0) <= resp.max(axis=1)
         drop = fit.has_trend & ~keep
         if drop.any():
