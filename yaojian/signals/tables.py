@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,8 @@ def read_table(
     index = [header.index(c) for c in wanted]
     coders = [_Coder() for _ in range(3)]
     strata_coder = _Coder()
-    report, drug, event, stratum = [], [], [], []
+    # Compact int64 buffers rather than lists: an export can hold millions of rows.
+    report, drug, event, stratum = array("q"), array("q"), array("q"), array("q")
     for line, row in enumerate(reader, start=2):
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line
@@ -120,10 +122,10 @@ def read_table(
     if not report:
         raise TableError("文件只有表头，没有数据行")
     return CodedTable(
-        report=np.array(report, dtype=np.int64),
-        drug=np.array(drug, dtype=np.int64),
-        event=np.array(event, dtype=np.int64),
-        stratum=np.array(stratum, dtype=np.int64) if strata else None,
+        report=np.frombuffer(report, dtype=np.int64),
+        drug=np.frombuffer(drug, dtype=np.int64),
+        event=np.frombuffer(event, dtype=np.int64),
+        stratum=np.frombuffer(stratum, dtype=np.int64) if strata else None,
         drug_labels=coders[1].labels,
         event_labels=coders[2].labels,
     )

@@ -53,13 +53,19 @@ def test_run_writes_pairs_and_prior(tmp_path, encoding, capsys):
 
 
 def test_custom_columns_strata_and_criteria(tmp_path):
+    # Sex by report: R1, R3, R5 female; R2, R4, R6 male.
     src = write_csv(
         tmp_path / "in.csv",
         ["sex", "report", "product", "reaction"],
-        [("F" if i % 2 else "M", *row) for i, row in enumerate(ROWS)],
+        [("F" if int(row[0][1:]) % 2 else "M", *row) for row in ROWS],
     )
     out = tmp_path / "out.csv"
     run(src, out, "--case-col", "report", "--drug-col", "product", "--event-col", "reaction", "--strata", "sex")
+    with out.open(encoding="utf-8") as fh:
+        by_pair = {(r["drug"], r["event"]): r for r in csv.DictReader(fh)}
+    # 布洛芬–恶心: F has 布洛芬 in 1 of 3 reports and 恶心 in 1 → 1/3; M has 2 and 2 of 3 → 4/3; E = 5/3
+    # (unstratified it would be 3·3/6 = 1.5).
+    assert float(by_pair[("布洛芬", "恶心")]["E"]) == pytest.approx(5 / 3, rel=1e-9)
     run(src, tmp_path / "loose.csv", "--case-col", "report", "--drug-col", "product", "--event-col", "reaction",
         "--criteria", "prr=1", "chi2=0", "n=1", "ror025=0", "ic025=-100", "eb05=0")  # fmt: skip
     with (tmp_path / "loose.csv").open(encoding="utf-8") as fh:
