@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import quote, unquote, urlsplit
 
 GS = "\x1d"  # FNC1 as a scanner transmits it inside a GS1 DataMatrix (ASCII 29)
@@ -316,6 +317,7 @@ def _epc_fields(urn: str, scheme: str, count: int) -> list[str]:
     return parts
 
 
+@cache  # the same company prefix and item reference recur on every unit of a product
 def _gtin_from_prefix(cp: str, item: str, what: str) -> str:
     _digits(cp + item, what)
     if not 6 <= len(cp) <= 12 or len(cp) + len(item) != 13:
@@ -364,6 +366,7 @@ def parse_sgtin(value: str, today: dt.date | None = None) -> Sgtin:
 # ---------------------------------------------------------------- EPC URI → canonical Digital Link (for hashing)
 
 
+@cache
 def _gln(cp: str, ref: str) -> str:
     _digits(cp + ref, "GLN")
     if len(cp) + len(ref) != 12:

@@ -87,6 +87,8 @@ def normalise_term(vocabulary: str, value: str, where: str = "") -> str:
     ``shipping``. A value that is neither a CBV term nor a URI is refused.
     """
     web, urn, terms = VOCABULARIES[vocabulary]
+    if not isinstance(value, str):
+        raise EpcisError(f"{where}{vocabulary} 的值应为字符串，实际为 {type(value).__name__}")
     value = value.strip()
     for prefix in (urn, CBV_WEB + web, "cbv:" + web):
         if value.startswith(prefix):
@@ -349,20 +351,16 @@ def parse_document(data: bytes | str) -> list[EpcisEvent]:
 
 # ---------------------------------------------------------------- JSON / JSON-LD
 
-_JSON_TOKEN = re.compile(rb'"(?:\\.|[^"\\])*"|[\[\]{}]')
 
-
-def _check_json_depth(raw: bytes) -> None:
-    """Refuse too-deep JSON before json.loads recurses into it; stops at the first level too many."""
-    depth = 0
-    for m in _JSON_TOKEN.finditer(raw):
-        tok = m.group()
-        if tok in (b"{", b"["):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层")
-        elif tok in (b"}", b"]"):
-            depth -= 1
+def _check_json_depth(doc) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (containers only, iteratively: no recursion on hostile input)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
 # JSON keys the event model reads; anything else must be a namespaced user extension.
@@ -416,6 +414,20 @@ class _JsonReader:
             return [Node(name, self.scalar(value.get("#text", "")).strip(), children)]
         return [Node(name, self.scalar(value).strip())]
 
+    @staticmethod
+    def obj(value, where: str, what: str) -> dict:
+        if not isinstance(value, dict):
+            raise EpcisError(f"{where}{what} 应为 JSON 对象，实际为 {type(value).__name__}")
+        return value
+
+    @staticmethod
+    def strings(value, where: str, what: str) -> list[str]:
+        """A string or an array of strings, as a list."""
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise EpcisError(f"{where}{what} 应为字符串数组")
+        return items
+
     def untyped(self, obj):
         """Drop a JSON-LD class annotation (``"type": "epcis:SensorElement"``): it names the structure, not data."""
         if isinstance(obj, dict) and self.expand(str(obj.get("type", ""))).startswith(CURIE_PREFIXES["epcis"]):
@@ -468,7 +480,7 @@ class _JsonReader:
             raise EpcisError(f"{where}未知字段 {unknown[0]!r}：EPCIS 2.0 中没有此字段，扩展字段须带命名空间前缀")
         if "eventTime" not in obj or "eventTimeZoneOffset" not in obj:
             raise EpcisError(f"{where}缺少必填字段 eventTime 或 eventTimeZoneOffset")
-        pd = obj.get("persistentDisposition") or {}
+        pd = self.obj(obj.get("persistentDisposition", {}), where, "persistentDisposition")
         read_point, rp_ext = self.location(obj.get("readPoint"), where, "readPoint")
         biz_location, bl_ext = self.location(obj.get("bizLocation"), where, "bizLocation")
         err = obj.get("errorDeclaration")
@@ -480,8 +492,12 @@ class _JsonReader:
             action=obj.get("action"),
             biz_step=normalise_term("bizStep", obj["bizStep"], where) if obj.get("bizStep") else None,
             disposition=normalise_term("disposition", obj["disposition"], where) if obj.get("disposition") else None,
-            persistent_disposition_set=[normalise_term("disposition", v, where) for v in pd.get("set", [])],
-            persistent_disposition_unset=[normalise_term("disposition", v, where) for v in pd.get("unset", [])],
+            persistent_disposition_set=[
+                normalise_term("disposition", v, where) for v in self.strings(pd.get("set", []), where, "set")
+            ],
+            persistent_disposition_unset=[
+                normalise_term("disposition", v, where) for v in self.strings(pd.get("unset", []), where, "unset")
+            ],
             read_point=read_point,
             read_point_extensions=rp_ext,
             biz_location=biz_location,
@@ -496,13 +512,7 @@ class _JsonReader:
             input_quantity_list=self.quantities(obj.get("inputQuantityList"), where),
             output_quantity_list=self.quantities(obj.get("outputQuantityList"), where),
             transformation_id=obj.get("transformationID"),
-            biz_transactions=[
-                BizTransaction(
-                    _uri(b["bizTransaction"], where, "bizTransaction"),
-                    normalise_term("bizTransactionType", b["type"], where) if b.get("type") else None,
-                )
-                for b in obj.get("bizTransactionList", [])
-            ],
+            biz_transactions=[self.biz_transaction(b, where) for b in obj.get("bizTransactionList", [])],
             sources=self.parties(obj.get("sourceList"), "source", where),
             destinations=self.parties(obj.get("destinationList"), "destination", where),
             sensor_elements=[
@@ -512,14 +522,22 @@ class _JsonReader:
             ]
             if "sensorElementList" in obj
             else [],
-            ilmd=self.extensions(obj["ilmd"], set()) if isinstance(obj.get("ilmd"), dict) else [],
+            ilmd=self.extensions(self.obj(obj["ilmd"], where, "ilmd"), set()) if "ilmd" in obj else [],
             extensions=self.extensions(obj, _JSON_EVENT_KEYS),
-            certification_info=[cert] if isinstance(cert, str) else list(cert or []),
+            certification_info=self.strings(cert, where, "certificationInfo") if cert is not None else [],
             event_id=obj.get("eventID") or obj.get("id"),
             record_time=parse_time(obj["recordTime"], where) if obj.get("recordTime") else None,
-            error_declaration=self.error_declaration(err, where) if err else None,
+            error_declaration=self.error_declaration(self.obj(err, where, "errorDeclaration"), where)
+            if err is not None
+            else None,
         )
         return _check_event(event, where)
+
+    def biz_transaction(self, b, where: str) -> BizTransaction:
+        if not isinstance(b, dict) or "bizTransaction" not in b:
+            raise EpcisError(f"{where}bizTransactionList 的元素应为含 bizTransaction 的对象")
+        kind = normalise_term("bizTransactionType", b["type"], where) if "type" in b else None
+        return BizTransaction(_uri(b["bizTransaction"], where, "bizTransaction"), kind)
 
     def error_declaration(self, err: dict, where: str) -> ErrorDeclaration:
         if "declarationTime" not in err:
@@ -527,18 +545,21 @@ class _JsonReader:
         return ErrorDeclaration(
             parse_time(err["declarationTime"], where),
             normalise_term("errorReason", err["reason"], where) if err.get("reason") else None,
-            tuple(err.get("correctiveEventIDs", [])),
+            tuple(self.strings(err.get("correctiveEventIDs", []), where, "correctiveEventIDs")),
             tuple(self.extensions(err, {"declarationTime", "reason", "correctiveEventIDs"})),
         )
 
 
 def parse_json(data: bytes | str) -> list[EpcisEvent]:
     raw = _bounded_size(data)
-    _check_json_depth(raw)
     try:
         doc = json.loads(raw)
+    except RecursionError:  # the C decoder guards its own recursion; far past MAX_DEPTH anyway
+        raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise EpcisError(f"JSON 格式错误：{exc}") from None
+    if isinstance(doc, dict | list):
+        _check_json_depth(doc)
     if not isinstance(doc, dict):
         raise EpcisError("JSON 文档的根应为对象")
     reader = _JsonReader(doc.get("@context"))

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .codes import canonical_digital_link, epc_to_digital_link
 from .epcis import (
@@ -62,6 +63,7 @@ def canonical_number(text: str) -> str:
     return format(number.normalize(), "f")
 
 
+@lru_cache(maxsize=1 << 16)  # locations, steps and parties repeat across events
 def canonical_value(text: str) -> str:
     """A value as hashed: trimmed, CBV URN → Web URI, CURIE expanded, number without trailing zeros, EPC → DL."""
     text = text.strip()

@@ -1,5 +1,8 @@
 """EPCIS 2.0 ingest parsing: every GS1 example document, our pharma cases, vocabulary normalisation, hostile input."""
 
+import copy
+import json
+
 import pytest
 
 from yaojian.trace import epcis
@@ -203,3 +206,34 @@ def test_bom_and_bare_doctype_accepted():
     xml = (DATA / "pharma_flow.xml").read_bytes()
     with_doctype = xml.replace(b"<epcis:EPCISDocument", b"<!DOCTYPE project>\n<epcis:EPCISDocument", 1)
     assert len(parse_document(b"\xef\xbb\xbf" + with_doctype)) == 7
+
+
+def _paths(value, path=()):
+    yield path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield from _paths(child, (*path, key))
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "JSON/WithFullCombinationOfFields/object_event_all_possible_fields.jsonld",
+        "JSON/WithFullCombinationOfFields/transformation_event_all_possible_fields.jsonld",
+    ],
+)
+def test_wrong_json_types_anywhere_give_a_refusal_not_a_crash(rel):
+    """Every field of a full event replaced by every wrong JSON type: parsed or refused, never an exception."""
+    doc = json.loads(read_example(rel))
+    event = doc["epcisBody"]["eventList"][0]
+    for path in list(_paths(event))[1:]:
+        for wrong in (None, 1, True, "x", [], {}, [{}]):
+            mutated = copy.deepcopy(doc)
+            target = mutated["epcisBody"]["eventList"][0]
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = wrong
+            try:
+                parse_document(json.dumps(mutated).encode())
+            except EpcisError:
+                pass
