@@ -8,6 +8,7 @@ nothing and leave no audit record; allowed writes run inside a savepoint that is
 """
 
 import contextlib
+import datetime
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -42,7 +43,7 @@ REACH = {
     "inspector": {"gulou"},
     "adr_analyst": {"gulou"},
     "enterprise": {"gulou"},  # its own enterprise, which lies in 鼓楼区
-    "partner": set(),
+    "partner": {"gulou"},  # only what is pushed to its department (卫健) in 鼓楼区
     "auditor": {"gulou"},
 }
 
@@ -58,6 +59,11 @@ READERS = {
     "enforcement.penalty": REGULATORS | {"inspector", "enterprise"},
     "credit.creditrating": REGULATORS | {"inspector", "enterprise"},
     "core.auditrecord": REGULATORS | {"auditor"},
+    "imports.importjob": REGULATORS | {"adr_analyst"},
+    "risk.riskassessment": REGULATORS | {"inspector", "enterprise"},
+    "risk.assistancecase": REGULATORS | {"inspector", "enterprise"},
+    "risk.push": REGULATORS | {"partner"},
+    "risk.riskmodelconfig": REGULATORS,
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -68,6 +74,8 @@ WRITERS = {
     "complaints.complaint": REGULATORS,
     "enforcement.penalty": REGULATORS,
     "credit.creditrating": REGULATORS,
+    "risk.assistancecase": REGULATORS,
+    "risk.riskmodelconfig": {"admin"},
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -92,6 +100,7 @@ class Route:
 
     kind: str
     label: str = ""
+    parent: str = ""  # records added from this parent's page; for a detail page, the record it shows
 
 
 def _api_routes() -> dict[str, Route]:
@@ -103,7 +112,70 @@ def _api_routes() -> dict[str, Route]:
     return routes
 
 
+# Dossier tabs 一企一档 and the kind of record each shows (its reader decides who sees the tab).
+TABS = {
+    "licences": "registry.licence",
+    "products": "registry.product",
+    "inspections": "inspections.inspection",
+    "sampling": "sampling.samplingtest",
+    "adr": "adr.adrreport",
+    "complaints": "complaints.complaint",
+    "penalties": "enforcement.penalty",
+    "credit": "credit.creditrating",
+    "history": "core.auditrecord",
+    "timeline": "registry.enterprise",
+}
+PAGE_APPS = {
+    "registry.enterprise": "registry",
+    "registry.licence": "registry",
+    "registry.product": "registry",
+    "inspections.inspection": "inspections",
+    "sampling.samplingtest": "sampling",
+    "adr.adrreport": "adr",
+    "complaints.complaint": "complaints",
+    "enforcement.penalty": "enforcement",
+    "credit.creditrating": "credit",
+}
+# Records edited from their parent's page: registrations and batches on the product, defects on the inspection.
+CHILD_PAGES = {
+    "registry.registration": "registry.product",
+    "registry.batch": "registry.product",
+    "inspections.defect": "inspections.inspection",
+}
+
+
+def _page_routes() -> dict[str, Route]:
+    routes = {}
+    for label, app in PAGE_APPS.items():
+        name = f"{app}:{apps.get_model(label)._meta.model_name}"
+        for operation in ("list", "detail", "add", "edit", "delete"):
+            routes[f"{name}-{operation}"] = Route(f"page-{operation}", label)
+    for label, parent in CHILD_PAGES.items():
+        name = f"{label.split('.')[0]}:{apps.get_model(label)._meta.model_name}"
+        routes[f"{name}-add"] = Route("page-child-add", label, parent)
+        routes[f"{name}-edit"] = Route("page-edit", label)
+        routes[f"{name}-delete"] = Route("page-delete", label)
+    return routes
+
+
 ROUTES: dict[str, Route] = {
+    "login": Route("page-public"),
+    "logout": Route("page-logout"),
+    "home": Route("page-login-required"),
+    "public-penalties": Route("page-public"),  # 行政处罚公示: published decisions, for anyone
+    "audit-list": Route("page-list", "core.auditrecord"),
+    "audit-detail": Route("page-detail", "core.auditrecord"),
+    **_page_routes(),
+    "registry:enterprise-tab": Route("page-tab", "registry.enterprise"),
+    # Risk portrait 风险画像 pages.
+    "risk:dashboard": Route("page-list", "risk.riskassessment"),
+    "risk:riskassessment-list": Route("page-list", "risk.riskassessment"),
+    "risk:enterprise-panel": Route("page-detail", "risk.riskassessment", "registry.enterprise"),
+    "risk:assistancecase-list": Route("page-list", "risk.assistancecase"),
+    "risk:assistancecase-detail": Route("page-case", "risk.assistancecase"),
+    "risk:push-list": Route("page-list", "risk.push"),
+    "risk:push-ack": Route("page-push-ack", "risk.push"),
+    "risk:config": Route("page-config", "risk.riskmodelconfig"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
@@ -156,8 +228,30 @@ class Matrix:
             services.update_record(enterprise, actor=world.users["admin"], legal_representative="矩阵")
             self.audit[district] = AuditRecord.objects.get(object_id=str(enterprise.pk), action="update")
 
+        self.risk = self._risk_records()
+
+    def _risk_records(self) -> dict:
+        """An assistance case and a push to 卫健 per district, for the risk pages."""
+        from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
+
+        health, _created = Department.objects.get_or_create(code="health", defaults={"name": "卫健"})
+        records, day = {}, datetime.date(2025, 6, 1)
+        for district in DISTRICTS:
+            enterprise = self.world.enterprises[district]
+            common = {"enterprise": enterprise, "division_code": enterprise.division_id}
+            warning = RiskWarning.objects.create(rule_code="matrix", raised_on=day, evidence={}, **common)
+            records[(district, "risk.assistancecase")] = AssistanceCase.objects.create(
+                warning=warning, opened_on=day, standard_days=30, deadline_days=15, due_on=day, **common
+            )
+            records[(district, "risk.push")] = Push.objects.create(
+                department=health, tag="matrix", pushed_on=day, **common
+            )
+        return records
+
     def obj(self, district, label):
-        return self.audit[district] if label == "core.auditrecord" else self.world.records[(district, label)]
+        if label == "core.auditrecord":
+            return self.audit[district]
+        return self.world.records.get((district, label)) or self.risk[(district, label)]
 
     def expect(self, key, role, method, url, response, allowed: set[int]):
         if response.status_code not in allowed:
@@ -267,6 +361,146 @@ class Matrix:
                     self.expect(key, role, "DELETE", url, response, {expected})
                     if expected != 204 and not ApiToken.objects.filter(pk=token.pk).exists():
                         self.failures.append(f"{key} {role} {url}: 吊销了他人的令牌")
+
+    def check_page_public(self, key, route, role):
+        url = reverse(key)
+        self.expect(key, role, "GET", url, self.clients[role].get(url), {200} if role == "anonymous" else {200, 302})
+
+    def check_page_logout(self, key, route, role):
+        client = Client()  # its own client: logging out must not end the matrix's session
+        if role != "anonymous":
+            client.force_login(self.world.users[role])
+        url = reverse(key)
+        self.expect(key, role, "POST", url, client.post(url), {302})
+
+    def check_page_login_required(self, key, route, role):
+        url = reverse(key)
+        self._page(key, role, url, 200)
+
+    def check_page_list(self, key, route, role):
+        url = reverse(key)
+        self._page(key, role, url, self._read_status(role, route.label))
+
+    def check_page_detail(self, key, route, role):
+        for district in DISTRICTS:
+            obj = self.obj(district, route.parent or route.label)
+            url = reverse(key, args=[obj.seq if route.label == "core.auditrecord" else obj.pk])
+            self._page(key, role, url, self._read_status(role, route.label, district))
+
+    def check_page_tab(self, key, route, role):
+        for district in DISTRICTS:
+            for tab, label in TABS.items():
+                url = reverse(key, args=[self.world.enterprises[district].pk, tab])
+                expected = self._read_status(role, route.label, district)
+                if expected == 200 and role not in READERS[label]:
+                    expected = 403  # a tab of records the role may not read
+                self._page(key, role, url, expected)
+
+    def check_page_add(self, key, route, role):
+        self._page_write(key, role, reverse(key), route.label, None, self._write_status(role, route.label))
+
+    def check_page_child_add(self, key, route, role):
+        for district in DISTRICTS:
+            parent = self.world.records[(district, route.parent)]
+            expected = self._write_status(role, route.label)
+            if expected == 200 and district not in REACH[role]:
+                expected = 404
+            self._page_write(key, role, reverse(key, args=[parent.pk]), route.label, None, expected)
+
+    def check_page_edit(self, key, route, role):
+        for district in DISTRICTS:
+            obj = self.world.records[(district, route.label)]
+            expected = self._write_status(role, route.label, district)
+            self._page_write(key, role, reverse(key, args=[obj.pk]), route.label, obj, expected)
+
+    def check_page_delete(self, key, route, role):
+        for district in DISTRICTS:
+            obj = self.world.records[(district, route.label)]
+            expected = self._write_status(role, route.label, district)
+            self._page_write(key, role, reverse(key, args=[obj.pk]), route.label, obj, expected, delete=True)
+
+    def check_page_case(self, key, route, role):
+        """An assistance case: readers see it; only writers record steps (an empty step form answers 400)."""
+        self.check_page_detail(key, route, role)
+        for district in DISTRICTS:
+            case = self.obj(district, route.label)
+            url = reverse(key, args=[case.pk])
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].post(url, {"form": "step"})
+                if role == "anonymous":
+                    self._login_redirect(key, role, "POST", url, response)
+                    continue
+                expected = self._read_status(role, route.label, district)
+                if expected == 200:
+                    expected = 400 if role in WRITERS[route.label] else 403
+                self.expect(key, role, "POST", url, response, {expected})
+                if expected != 400:
+                    self._unchanged(key, role, url, not case.steps.exists(), audits)
+
+    def check_page_push_ack(self, key, route, role):
+        """签收: only the department a push went to acknowledges it."""
+        for district in DISTRICTS:
+            push = self.obj(district, route.label)
+            url = reverse(key, args=[push.pk])
+            with rolled_back():
+                response = self.clients[role].post(url)
+                if role == "anonymous":
+                    self._login_redirect(key, role, "POST", url, response)
+                    continue
+                expected = self._read_status(role, route.label, district)
+                if expected == 200:
+                    expected = 302 if role == "partner" else 403
+                self.expect(key, role, "POST", url, response, {expected})
+                push.refresh_from_db()
+                if expected != 302 and push.acknowledged_at is not None:
+                    self.failures.append(f"{key} {role} {url}: 非推送对象签收了推送")
+
+    def check_page_config(self, key, route, role):
+        """Model parameters: regulators read them, only the administrator publishes a version."""
+        url = reverse(key)
+        self._page(key, role, url, self._read_status(role, route.label))
+        model = apps.get_model(route.label)
+        with rolled_back():
+            count, audits = model.objects.count(), AuditRecord.objects.count()
+            response = self.clients[role].post(url, {})
+            if role == "anonymous":
+                self._login_redirect(key, role, "POST", url, response)
+                return
+            self.expect(key, role, "POST", url, response, {400 if role in WRITERS[route.label] else 403})
+            self._unchanged(key, role, url, model.objects.count() == count, audits)
+
+    def _page_write(self, key, role, url, label, obj, expected: int, delete=False):
+        """GET the form; POST to it as a refused role (an empty form, or the delete confirmation)."""
+        self._page(key, role, url, expected)
+        if expected == 200 and not delete:
+            return  # the allowed form's validation is the page's own test; the matrix checks refusals
+        model = apps.get_model(label)
+        with rolled_back():
+            count, audits = model.objects.count(), AuditRecord.objects.count()
+            before = dump(obj) if obj is not None else None
+            response = self.clients[role].post(url, {})
+            if role == "anonymous":
+                self._login_redirect(key, role, "POST", url, response)
+            elif expected == 200:  # a confirmed delete goes on to a page (the list, or back when protected)
+                self.expect(key, role, "POST", url, response, {302})
+                return
+            else:
+                self.expect(key, role, "POST", url, response, {expected})
+            current = model.objects.filter(pk=obj.pk).first() if obj is not None else None
+            unchanged = model.objects.count() == count and (obj is None or (current and dump(current) == before))
+            self._unchanged(key, role, url, unchanged, audits)
+
+    def _login_redirect(self, key, role, method, url, response):
+        if response.status_code != 302 or not response["Location"].startswith(reverse("login")):
+            self.failures.append(f"{key} {role} {method} {url}: 得到 {response.status_code}，应转到登录页")
+
+    def _page(self, key, role, url, expected: int):
+        response = self.clients[role].get(url)
+        if role == "anonymous":  # pages send strangers to the login page (the API answers 401)
+            self._login_redirect(key, role, "GET", url, response)
+            return
+        self.expect(key, role, "GET", url, response, {expected})
 
     # --- expectations ---
 
