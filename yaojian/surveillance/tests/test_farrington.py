@@ -58,3 +58,18 @@ def test_planted_outbreak_alarms_on_simulated_daily_series():
     result = farrington_flexible(counts, 365, noufaily_control(b=2), days=[days.size - 1])
     assert result.alarm[:10, -1].all()
     assert result.alarm[10:, -1].sum() <= 2
+
+
+def test_batched_over_series_equals_one_by_one(monkeypatch):
+    import yaojian.surveillance.farrington as farrington
+
+    units, counts, freq = load_series("salmonella.agona")
+    rng = np.random.default_rng(5)
+    counts = np.vstack([counts, rng.poisson(counts.mean() + 2, size=(4, counts.shape[1]))])
+    monkeypatch.setattr(farrington, "CHUNK", 2)  # crosses chunk boundaries too
+    days = list(range(290, 312))
+    together = farrington_flexible(counts, freq, WEEKLY["farrington_default"], days=days)
+    for i in range(counts.shape[0]):
+        alone = farrington_flexible(counts[i], freq, WEEKLY["farrington_default"], days=days)
+        np.testing.assert_allclose(together.upperbound[i], alone.upperbound[0], rtol=1e-12)
+        np.testing.assert_array_equal(together.alarm[i], alone.alarm[0])
