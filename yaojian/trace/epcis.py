@@ -204,9 +204,6 @@ class EpcisEvent:
     record_time: dt.datetime | None = None
     error_declaration: ErrorDeclaration | None = None
 
-    # Roles an EPC plays in an event, the ``role`` column of the flattened layout.
-    EPC_ROLES = ("epc", "parent", "child", "input", "output")
-
     def epcs(self) -> Iterator[tuple[str, str]]:
         """(role, epc) for every instance-level identifier in the event."""
         yield from (("epc", e) for e in self.epc_list)
@@ -231,10 +228,15 @@ class EpcisEvent:
     def units(self) -> Decimal | None:
         """Units per code declared by the platform extension (拆零), None when the whole unit moved."""
         value = next((n.value for n in self.extensions if n.name == UNITS_EXTENSION), None)
-        return Decimal(value) if value else None
+        try:
+            return Decimal(value) if value else None
+        except InvalidOperation:  # a sender misusing our namespace; the event itself stays valid
+            return None
 
     def epc_rows(self, event_hash: str) -> Iterator[dict]:
-        """One flat row per event × EPC (the columnar layout); quantity-only events yield one row per class."""
+        """One flat row per event × EPC (the columnar layout); quantity-only events yield one row per class.
+
+        ``role`` is epc / parent / child / input / output; lot and expiry come from the ILMD (commissioning)."""
         base = {
             "event_hash": event_hash,
             "event_type": self.event_type,
@@ -248,14 +250,19 @@ class EpcisEvent:
             "source_owner": self.party("owning_party", "source"),
             "destination_owner": self.party("owning_party", "destination"),
             "parent_id": self.parent_id,
+            "lot": self.master_data("lotNumber"),
+            "expiry": self.master_data("itemExpirationDate"),
         }
         units = self.units
         for role, epc in self.epcs():
             yield base | {"role": role, "epc": epc, "quantity": units if role == "epc" else None, "uom": None}
-        for role, items in (("epc", self.quantity_list), ("child", self.child_quantity_list)):
-            for q in items:
-                yield base | {"role": role, "epc": q.epc_class, "quantity": q.quantity, "uom": q.uom}
-        for role, items in (("input", self.input_quantity_list), ("output", self.output_quantity_list)):
+        quantities = (
+            ("epc", self.quantity_list),
+            ("child", self.child_quantity_list),
+            ("input", self.input_quantity_list),
+            ("output", self.output_quantity_list),
+        )
+        for role, items in quantities:
             for q in items:
                 yield base | {"role": role, "epc": q.epc_class, "quantity": q.quantity, "uom": q.uom}
 
@@ -661,6 +668,8 @@ def _xml_event(el: Element, where: str) -> EpcisEvent:
     children = _flatten_extension(el)
     by_tag: dict[str, Element] = {}
     for c in children:
+        if c.tag in by_tag and c.tag != "certificationInfo":
+            raise EpcisError(f"{where}元素 <{c.tag}> 重复出现")
         if c.tag in _XML_EVENT_TAGS:
             by_tag.setdefault(c.tag, c)
         elif not c.tag.startswith("{"):

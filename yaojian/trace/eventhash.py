@@ -10,7 +10,8 @@ Where the published reference implementation (epcis-event-hash-generator 1.9.3, 
 orders things differently from the prose, we follow the reference so hashes agree across systems:
 ``parentID`` precedes ``epcList``; bizTransactionList, sourceList, destinationList, ILMD and user extensions are
 appended last as one group sorted by their pre-hash text; within a transaction/source/destination the type comes
-first (``type=…bizTransaction=…``).
+first (``type=…bizTransaction=…``). Where the reference departs from the rules themselves (extensions hashed twice,
+JSON booleans as ``True``, long numbers through a float — listed in tests/test_eventhash.py) we follow the rules.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def canonical_number(text: str) -> str:
         number = Decimal(text)
     except InvalidOperation:
         return text
-    if number == number.to_integral_value():
-        return str(int(number))
+    if not number.is_finite() or abs(number.adjusted()) > 100:  # absurd magnitudes are hashed as written
+        return text
     return format(number.normalize(), "f")
 
 

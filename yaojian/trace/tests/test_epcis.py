@@ -2,6 +2,7 @@
 
 import copy
 import json
+from xml.etree import ElementTree
 
 import pytest
 
@@ -97,6 +98,7 @@ def test_flattening_one_row_per_event_and_epc():
     packing = [r for r in rows if r["biz_step"] == "packing"]
     assert {r["role"] for r in packing} == {"parent", "child"}
     assert all(r["event_time"].utcoffset().total_seconds() == 0 for r in rows)
+    assert {r["lot"] for r in rows if r["biz_step"] == "commissioning"} == {"B2026031"}
 
 
 # ---------------------------------------------------------------- vocabularies
@@ -195,6 +197,14 @@ def test_hostile_and_malformed_documents(data, words):
     assert words in exc.value.reason
 
 
+def test_repeated_xml_field_refused():
+    xml = (DATA / "pharma_flow.xml").read_bytes()
+    doubled = xml.replace(b"<action>ADD</action>", b"<action>ADD</action><action>DELETE</action>", 1)
+    with pytest.raises(EpcisError) as exc:
+        parse_document(doubled)
+    assert "第 1 个事件：元素 <action> 重复出现" in exc.value.reason
+
+
 def test_oversized_document_refused_before_parsing(monkeypatch):
     monkeypatch.setattr(epcis, "MAX_DOCUMENT_BYTES", 1000)
     with pytest.raises(EpcisError) as exc:
@@ -235,5 +245,32 @@ def test_wrong_json_types_anywhere_give_a_refusal_not_a_crash(rel):
             target[path[-1]] = wrong
             try:
                 parse_document(json.dumps(mutated).encode())
+            except EpcisError:
+                pass
+
+
+def test_mutated_xml_gives_a_refusal_not_a_crash():
+    """Each element of a full XML event given junk text, a junk child, a junk type, emptied or removed."""
+    src = read_example("XML/WithFullCombinationOfFields/object_event_all_possible_fields.xml")
+    root = ElementTree.fromstring(src.replace(b"<!DOCTYPE project>", b""))
+    for index in range(len(list(root.iter()))):
+        for mutate in ("text", "child", "type", "empty", "remove"):
+            doc = copy.deepcopy(root)
+            element = list(doc.iter())[index]
+            if mutate == "text":
+                element.text = "zz"
+            elif mutate == "child":
+                element.append(ElementTree.Element("junk"))
+            elif mutate == "type":
+                element.set("type", "zz")
+            elif mutate == "empty":
+                element.text, element[:] = "", []
+            else:
+                parent = next((p for p in doc.iter() if element in list(p)), None)
+                if parent is None:  # the document element itself
+                    continue
+                parent.remove(element)
+            try:
+                parse_document(ElementTree.tostring(doc))
             except EpcisError:
                 pass

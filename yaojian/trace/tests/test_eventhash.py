@@ -99,7 +99,16 @@ def test_list_order_and_representation_do_not_matter():
 
 
 @pytest.mark.parametrize(
-    "text,expected", [("1.0", "1"), ("0.3434000", "0.3434"), ("+12.50", "12.5"), ("-477979.89", "-477979.89")]
+    "text,expected",
+    [
+        ("1.0", "1"),
+        ("0.3434000", "0.3434"),
+        ("+12.50", "12.5"),
+        ("-477979.89", "-477979.89"),
+        ("1e3", "1000"),
+        ("0614141", "614141"),
+        ("1e5000", "1e5000"),
+    ],  # fmt: skip
 )
 def test_numbers_without_trailing_zeros(text, expected):
     assert canonical_number(text) == expected
