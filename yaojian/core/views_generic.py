@@ -14,7 +14,7 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import ProtectedError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -240,7 +240,7 @@ def field_rows(obj, names) -> list[dict]:
         url = None
         try:
             field = obj._meta.get_field(name)
-        except Exception:  # a property such as a masked value
+        except FieldDoesNotExist:  # a property such as a masked value
             value = getattr(obj, name)
         else:
             label = label or field.verbose_name
@@ -367,8 +367,8 @@ class ObjectEditView(ScopedMixin, View):
         if form.is_valid():
             try:
                 obj = services.save_form_instance(form, actor=request.user)
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except ValidationError as exc:  # model rules the form did not see (derived fields)
+                form.add_error(None, exc.messages)
             else:
                 messages.success(request, f"已保存：{obj}")
                 return redirect(obj.get_absolute_url())

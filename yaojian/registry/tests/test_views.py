@@ -125,6 +125,7 @@ def test_dossier_tabs_by_role(world):
         assert response.status_code == 200, tab
         assert "<html" not in response.content.decode()  # htmx gets the tab alone
     timeline = district.get(f"/enterprises/{enterprise.pk}/tab/timeline/").content.decode()
+    assert "<html" in timeline and enterprise.credit_code in timeline  # a plain link gets the whole dossier
     assert "宁市监罚〔2025〕1号" in timeline and "ADR-gulou-1" in timeline
 
     own = client_for(world.users["enterprise"])
@@ -253,3 +254,42 @@ def test_product_chain(world):
         assert text in page, text
     inspector = client_for(world.users["inspector"]).get(product.get_absolute_url()).content.decode()
     assert "ADR-gulou-1" not in inspector and "新增批次" not in inspector
+
+
+def test_enterprise_with_records_is_kept(world):
+    from yaojian.core.models import AuditRecord
+
+    enterprise = world.enterprises["gulou"]
+    client = client_for(world.users["district"])
+    response = client.post(f"/enterprises/{enterprise.pk}/delete/", follow=True)
+    assert "仍有关联记录，不能删除" in response.content.decode()
+    assert Enterprise.objects.filter(pk=enterprise.pk).exists() and not AuditRecord.objects.exists()
+
+
+def test_forms_offer_only_choices_within_scope(world):
+    client = client_for(world.users["district"])
+    page = client.get("/enterprises/licences/add/").content.decode()
+    assert world.enterprises["gulou"].name in page and world.enterprises["xuanwu"].name not in page
+    page = client.get("/enterprises/add/").content.decode()
+    assert "鼓楼区" in page and "玄武区" not in page
+    other = world.enterprises["xuanwu"]
+    data = {
+        "enterprise": other.pk,
+        "type": "drug_retail",
+        "number": "X-1",
+        "issued_on": "2026-01-01",
+        "valid_until": "2027-01-01",
+        "status": "valid",
+    }
+    response = client.post("/enterprises/licences/add/", data)
+    assert response.status_code == 400 and not Licence.objects.filter(number="X-1").exists()
+
+
+def test_writes_need_the_role(world):
+    client = client_for(world.users["inspector"])
+    enterprise = world.enterprises["gulou"]
+    assert client.get(f"/enterprises/{enterprise.pk}/").status_code == 200
+    assert client.get(f"/enterprises/{enterprise.pk}/edit/").status_code == 403
+    assert client.post(f"/enterprises/{enterprise.pk}/delete/").status_code == 403
+    assert client.get("/enterprises/licences/add/").status_code == 403
+    assert "新增" not in client.get("/enterprises/").content.decode()
