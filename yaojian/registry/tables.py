@@ -10,10 +10,11 @@ from .models import Batch, Enterprise, Licence, Product, Registration
 class EnterpriseTable(RecordTable):
     name = tables.Column(linkify=True)
     division = tables.Column(verbose_name="所在辖区", accessor="division__name")
+    latest_grade = tables.Column(verbose_name="信用等级", default="—")  # annotated by the list view
 
     class Meta(RecordTable.Meta):
         model = Enterprise
-        fields = ("name", "credit_code", "type", "division", "legal_representative", "status")
+        fields = ("name", "credit_code", "type", "division", "legal_representative", "status", "latest_grade")
 
 
 class LicenceTable(RecordTable):

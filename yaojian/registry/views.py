@@ -46,6 +46,9 @@ class EnterpriseListView(ObjectListView):
     table_class = EnterpriseTable
     select_related = ("division",)
 
+    def get_queryset(self):
+        return super().get_queryset().annotate(latest_grade=filtersets.latest_credit_grade())
+
 
 class EnterpriseEditView(ObjectEditView):
     model = Enterprise
