@@ -3,7 +3,8 @@
 # command with YAOJIAN_DATABASE_URL pointing at it, and stops the server afterwards.
 set -euo pipefail
 bindir=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1)")
-port=${YAOJIAN_TEST_PG_PORT:-54329}
+# A free port unless one is given: several runs may share a machine.
+port=${YAOJIAN_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 data=$(mktemp -d /tmp/yaojian-pg.XXXXXX)
 as_pg() { "$@"; }
 if [ "$(id -u)" -eq 0 ]; then
