@@ -203,6 +203,8 @@ def _split_raw(raw: str) -> list[tuple[str, str]]:
             if len(value) != fixed:
                 raise CodeError("wrong_length", f"AI({ai}) {name} 应为 {fixed} 位，实际 {len(value)} 位")
             pos += fixed
+            if raw.startswith(GS, pos):  # some printers put FNC1 after fixed-length fields too; harmless
+                pos += 1
         else:
             end = raw.find(GS, pos)
             end = len(raw) if end < 0 else end
@@ -470,6 +472,8 @@ def code_uri(value: str, registry: ProductRegistry | None = None, today: dt.date
     """The URI an event carries for a scanned code: a 药品追溯码 as ``urn:yaojian:tracecode:…``, a GS1 serialised
     item as its canonical Digital Link. Raises :class:`CodeError` for anything else."""
     value = value.strip()
+    if re.match(r"^\][A-Za-z]\d\d{20}$", value):  # a Code 128 / QR scan of a 追溯码 with its AIM prefix (]C0 …)
+        value = value[3:]
     if value.isdigit() and len(value) == DRUG_CODE_LENGTH and not value.startswith(("00", "01")):
         return DRUG_CODE_URN + parse_drug_trace_code(value, registry).code
     if value.startswith(DRUG_CODE_URN):

@@ -109,6 +109,11 @@ def test_scanner_datamatrix_with_symbology_and_fnc1():
     assert es.expiry == dt.date(2026, 12, 31)
 
 
+def test_fnc1_after_fixed_length_field_tolerated():
+    es = parse_element_string(f"]d20109506000134352{GS}17261231{GS}10B1", TODAY)
+    assert (es.gtin, es.batch) == ("09506000134352", "B1")
+
+
 def test_bracketed_element_string_and_round_trip():
     es = parse_element_string("(01)09506000134352(17)270115(10)L1(21)S1", TODAY)
     assert es.values == {"01": "09506000134352", "17": "270115", "10": "L1", "21": "S1"}
@@ -206,6 +211,7 @@ def test_udi_refusals():
 
 def test_code_uri_for_each_kind():
     assert code_uri("81234560000123456789", REGISTRY) == "urn:yaojian:tracecode:81234560000123456789"
+    assert code_uri("]C081234560000123456789", REGISTRY) == "urn:yaojian:tracecode:81234560000123456789"
     assert code_uri("(01)10614141073464(21)2017") == "https://id.gs1.org/01/10614141073464/21/2017"
     assert code_uri("urn:epc:id:sgtin:0614141.107346.2017") == "https://id.gs1.org/01/10614141073464/21/2017"
     assert code_uri("urn:epc:id:sscc:0614141.1234567890") == "https://id.gs1.org/00/106141412345678908"
