@@ -11,6 +11,7 @@ import decimal
 from typing import Any
 
 import django_filters
+from django import forms
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +23,7 @@ from . import access, services
 from .api_auth import LoginSession, api_auth, issue_token, revoke_token
 from .crypto import EncryptedTextField
 from .models import ApiToken, AuditRecord, Division, RegulatedModel
+from .views_generic import narrow_choices
 
 PAGE_SIZE, PAGE_SIZE_MAX = 50, 500
 
@@ -149,6 +151,10 @@ def dump(obj: models.Model) -> dict:
 
 def filtered(request: HttpRequest, queryset: models.QuerySet, filterset) -> models.QuerySet:
     form = filterset(request.GET, queryset=queryset, request=request)
+    for field in form.form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            # A record outside the scope answers like a missing one: filters are no existence oracle.
+            field.queryset = narrow_choices(field.queryset, request.auth)
     if not form.is_valid():
         raise ValidationError({name: list(messages) for name, messages in form.errors.items()})
     return form.qs

@@ -121,3 +121,12 @@ def test_delete_of_a_referenced_record_answers_409(world):
     client = token_client(world.users["district"])
     response = client.delete(f"/api/enterprises/{world.enterprises['gulou'].pk}/")
     assert response.status_code == 409 and response.json()["detail"] == "存在关联记录，不能删除"
+
+
+def test_filter_by_a_record_outside_the_scope_answers_like_a_missing_one(world):
+    client = token_client(world.users["district"])
+    outside = client.get("/api/licences/", {"enterprise": world.enterprises["liangxi"].pk})
+    missing = client.get("/api/licences/", {"enterprise": 999999})
+    assert outside.status_code == missing.status_code == 422
+    assert outside.json() == missing.json()
+    assert client.get("/api/licences/", {"enterprise": world.enterprises["gulou"].pk}).json()["count"] == 1
