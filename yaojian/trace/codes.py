@@ -436,7 +436,7 @@ def epc_to_digital_link(value: str) -> str | None:
             return f"{DL_ROOT}/01/{_gtin_from_prefix(parts[0], parts[1], 'SGTIN')}"
         if kind == "id" and scheme in _EPC_TO_DL and len(parts) == _EPC_TO_DL[scheme][0]:
             return DL_ROOT + _EPC_TO_DL[scheme][1](parts)
-    except CodeError:
+    except (ValueError, IndexError):  # malformed key parts (letters, empty fields): not convertible
         return None
     return None
 
@@ -480,10 +480,9 @@ def code_uri(value: str, registry: ProductRegistry | None = None, today: dt.date
         return DRUG_CODE_URN + parse_drug_trace_code(value[len(DRUG_CODE_URN) :], registry).code
     if value.isdigit() and len(value) != DRUG_CODE_LENGTH and value.startswith("8"):
         raise CodeError("wrong_length", f"药品追溯码应为 {DRUG_CODE_LENGTH} 位，实际 {len(value)} 位")
-    if value.startswith("urn:epc:id:sscc:"):
-        return epc_to_digital_link(value) or _raise_malformed(value)
+    if value.startswith("urn:epc:id:sscc:"):  # a logistic unit (case/pallet) as parent of an aggregation
+        link = epc_to_digital_link(value)
+        if link is None:
+            raise CodeError("malformed", f"SSCC URN 格式错误：{value!r}")
+        return link
     return parse_sgtin(value, today).to_digital_link()
-
-
-def _raise_malformed(value: str) -> str:
-    raise CodeError("malformed", f"无法识别的码：{value!r}")

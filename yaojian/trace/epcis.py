@@ -428,6 +428,13 @@ class _JsonReader:
         return value
 
     @staticmethod
+    def string(value, where: str, what: str) -> str | None:
+        """An optional string field."""
+        if value is not None and not isinstance(value, str):
+            raise EpcisError(f"{where}{what} 应为字符串，实际为 {type(value).__name__}")
+        return value
+
+    @staticmethod
     def strings(value, where: str, what: str) -> list[str]:
         """A string or an array of strings, as a list."""
         items = [value] if isinstance(value, str) else value
@@ -453,7 +460,9 @@ class _JsonReader:
                 raise EpcisError(f"{where}数量元素缺少 epcClass")
             out.append(
                 QuantityElement(
-                    _uri(q["epcClass"], where, "epcClass"), _quantity(q.get("quantity"), where), q.get("uom")
+                    _uri(q["epcClass"], where, "epcClass"),
+                    _quantity(q.get("quantity"), where),
+                    self.string(q.get("uom"), where, "uom"),
                 )
             )
         return out
@@ -496,7 +505,7 @@ class _JsonReader:
             event_type=etype,
             event_time=parse_time(obj["eventTime"], where),
             event_time_zone_offset=_offset(obj["eventTimeZoneOffset"], where),
-            action=obj.get("action"),
+            action=self.string(obj.get("action"), where, "action"),
             biz_step=normalise_term("bizStep", obj["bizStep"], where) if obj.get("bizStep") else None,
             disposition=normalise_term("disposition", obj["disposition"], where) if obj.get("disposition") else None,
             persistent_disposition_set=[
@@ -518,7 +527,7 @@ class _JsonReader:
             child_quantity_list=self.quantities(obj.get("childQuantityList"), where),
             input_quantity_list=self.quantities(obj.get("inputQuantityList"), where),
             output_quantity_list=self.quantities(obj.get("outputQuantityList"), where),
-            transformation_id=obj.get("transformationID"),
+            transformation_id=self.string(obj.get("transformationID"), where, "transformationID"),
             biz_transactions=[self.biz_transaction(b, where) for b in obj.get("bizTransactionList", [])],
             sources=self.parties(obj.get("sourceList"), "source", where),
             destinations=self.parties(obj.get("destinationList"), "destination", where),
@@ -532,7 +541,7 @@ class _JsonReader:
             ilmd=self.extensions(self.obj(obj["ilmd"], where, "ilmd"), set()) if "ilmd" in obj else [],
             extensions=self.extensions(obj, _JSON_EVENT_KEYS),
             certification_info=self.strings(cert, where, "certificationInfo") if cert is not None else [],
-            event_id=obj.get("eventID") or obj.get("id"),
+            event_id=self.string(obj.get("eventID") or obj.get("id"), where, "eventID"),
             record_time=parse_time(obj["recordTime"], where) if obj.get("recordTime") else None,
             error_declaration=self.error_declaration(self.obj(err, where, "errorDeclaration"), where)
             if err is not None

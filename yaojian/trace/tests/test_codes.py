@@ -182,6 +182,13 @@ def test_epc_uri_to_canonical_digital_link(epc, dl):
     assert epc_to_digital_link(epc) == dl
 
 
+@pytest.mark.parametrize(
+    "epc", ["urn:epc:id:sscc:abc.def", "urn:epc:id:sscc:0614141.", "urn:epc:id:gdti:x.y.z", "urn:epc:id:sgtin:1.2.3"]
+)
+def test_malformed_epc_uris_are_not_converted(epc):
+    assert epc_to_digital_link(epc) is None
+
+
 def test_digital_link_constrained_canonical_form():
     assert (
         canonical_digital_link("https://brand.example/01/09506000134352/10/L1/21/S1?linkType=all")

@@ -8,6 +8,7 @@ import pytest
 
 from yaojian.trace import epcis
 from yaojian.trace.epcis import EpcisError, normalise_term, parse_document
+from yaojian.trace.eventhash import event_hash
 
 from .examples import DATA, REFUSED, example_paths, read_example
 
@@ -233,7 +234,7 @@ def _paths(value, path=()):
     ],
 )
 def test_wrong_json_types_anywhere_give_a_refusal_not_a_crash(rel):
-    """Every field of a full event replaced by every wrong JSON type: parsed or refused, never an exception."""
+    """Every field of a full event replaced by every wrong JSON type: refused, or parsed and hashed; never a crash."""
     doc = json.loads(read_example(rel))
     event = doc["epcisBody"]["eventList"][0]
     for path in list(_paths(event))[1:]:
@@ -244,9 +245,10 @@ def test_wrong_json_types_anywhere_give_a_refusal_not_a_crash(rel):
                 target = target[key]
             target[path[-1]] = wrong
             try:
-                parse_document(json.dumps(mutated).encode())
+                events = parse_document(json.dumps(mutated).encode())
             except EpcisError:
-                pass
+                continue
+            assert all(event_hash(e).startswith("ni:///") for e in events)
 
 
 def test_mutated_xml_gives_a_refusal_not_a_crash():
@@ -271,6 +273,7 @@ def test_mutated_xml_gives_a_refusal_not_a_crash():
                     continue
                 parent.remove(element)
             try:
-                parse_document(ElementTree.tostring(doc))
+                events = parse_document(ElementTree.tostring(doc))
             except EpcisError:
-                pass
+                continue
+            assert all(event_hash(e).startswith("ni:///") for e in events)
