@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from yaojian.core import services
 from yaojian.core.api import dump
 from yaojian.core.models import ApiToken, AuditRecord
+from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
 
 ROLES = (
     "anonymous",
@@ -232,8 +234,6 @@ class Matrix:
 
     def _risk_records(self) -> dict:
         """An assistance case and a push to 卫健 per district, for the risk pages."""
-        from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
-
         health, _created = Department.objects.get_or_create(code="health", defaults={"name": "卫健"})
         records, day = {}, datetime.date(2025, 6, 1)
         for district in DISTRICTS:
@@ -379,7 +379,13 @@ class Matrix:
 
     def check_page_list(self, key, route, role):
         url = reverse(key)
-        self._page(key, role, url, self._read_status(role, route.label))
+        response = self._page(key, role, url, self._read_status(role, route.label))
+        if response.status_code == 200 and role != "anonymous":
+            # The world's names and numbers carry their district's key (liangxi测试药业有限公司, JC-liangxi-1 …).
+            html = response.content.decode()
+            leaked = sorted(d for d in DISTRICTS if d not in REACH[role] and d in html)
+            if leaked:
+                self.failures.append(f"{key} {role} 列表页显示了辖区外的记录：{leaked}")
 
     def check_page_detail(self, key, route, role):
         for district in DISTRICTS:
@@ -495,12 +501,13 @@ class Matrix:
         if response.status_code != 302 or not response["Location"].startswith(reverse("login")):
             self.failures.append(f"{key} {role} {method} {url}: 得到 {response.status_code}，应转到登录页")
 
-    def _page(self, key, role, url, expected: int):
+    def _page(self, key, role, url, expected: int) -> HttpResponse:
         response = self.clients[role].get(url)
         if role == "anonymous":  # pages send strangers to the login page (the API answers 401)
             self._login_redirect(key, role, "GET", url, response)
-            return
-        self.expect(key, role, "GET", url, response, {expected})
+        else:
+            self.expect(key, role, "GET", url, response, {expected})
+        return response
 
     # --- expectations ---
 
