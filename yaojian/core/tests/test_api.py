@@ -203,3 +203,22 @@ def test_token_self_service(world, client):
     assert bearer.delete(f"/api/tokens/{issued['id']}/").status_code == 204
     assert bearer.get("/api/enterprises/").status_code == 401
     assert ApiToken.objects.filter(pk=other.pk).exists()
+
+
+@pytest.mark.browser
+def test_docs_render_offline_in_chromium(live_server, page):
+    """Swagger UI draws the API from local assets alone: any request off this server is refused."""
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(live_server.url + "/api/docs")
+    page.wait_for_selector("text=药监云 Yaojian API")
+    page.wait_for_selector("text=/api/enterprises/")
+    assert outside == []
