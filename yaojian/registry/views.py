@@ -31,6 +31,8 @@ from yaojian.enforcement.models import Penalty
 from yaojian.enforcement.tables import PenaltyTable
 from yaojian.inspections.models import Defect, Inspection
 from yaojian.inspections.tables import InspectionTable
+from yaojian.risk.models import RiskAssessment
+from yaojian.risk.views import panel_context
 from yaojian.sampling.models import SamplingTest
 from yaojian.sampling.tables import SamplingTestTable
 
@@ -90,6 +92,7 @@ def _rows(model, *related, **annotations):
 
 
 TABS = [
+    Tab("risk", "风险画像", RiskAssessment, lambda enterprise: None),
     Tab("licences", "许可证", Licence, _rows(Licence), LicenceTable, "issued_on"),
     Tab("products", "产品", Product, _rows(Product, "holder"), ProductTable, "created_at"),
     Tab(
@@ -170,6 +173,8 @@ def timeline(request, enterprise, tabs):
 
 
 def tab_context(request, enterprise, tab, tabs) -> dict:
+    if tab.name == "risk":
+        return {"risk": panel_context(request, enterprise)}
     if tab.name == "timeline":
         return {"timeline": timeline(request, enterprise, tabs)}
     rows = access.scoped(tab.rows(enterprise), request.user)

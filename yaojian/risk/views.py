@@ -183,37 +183,37 @@ def request_can_comment(user) -> bool:
     return user.role in ("admin", "regulator", "inspector")
 
 
+def panel_context(request, enterprise) -> dict:
+    """Context of the 风险画像 panel: current factors, score history, level changes, tags, warnings."""
+    history = list(
+        access.scoped(RiskAssessment.objects.filter(enterprise=enterprise), request.user).order_by("as_of", "id")
+    )
+    current = history[-1] if history else None
+    factors = current.factors if current else []
+    return {
+        "enterprise": enterprise,
+        "current": current,
+        "factor_chart": json.dumps(
+            [{"name": f["label"], "value": f["contribution"], "detail": f["detail"]} for f in factors][::-1],
+            ensure_ascii=False,
+        ),
+        "history_chart": json.dumps([[a.as_of.isoformat(), round(a.score, 3), a.level] for a in history]),
+        "changes": access.scoped(LevelChange.objects.filter(enterprise=enterprise), request.user)[:20],
+        "tags": EnterpriseTag.objects.filter(enterprise=enterprise, is_active=True),
+        "warnings": access.scoped(RiskWarning.objects.filter(enterprise=enterprise), request.user).select_related(
+            "case"
+        ),
+    }
+
+
 class EnterpriseRiskPanelView(ScopedMixin, View):
-    """风险画像 panel of one enterprise (a dossier tab): factors, history, level changes, tags, warnings."""
+    """风险画像 panel of one enterprise on its own (the dossier shows the same as a tab)."""
 
     model = RiskAssessment
 
     def get(self, request, pk):
         enterprise = access.get_scoped_or_404(Enterprise.objects.all(), request.user, access.VIEW, pk=pk)
-        history = list(
-            access.scoped(RiskAssessment.objects.filter(enterprise=enterprise), request.user).order_by("as_of", "id")
-        )
-        current = history[-1] if history else None
-        context = {
-            "enterprise": enterprise,
-            "current": current,
-            "factor_chart": json.dumps(
-                [
-                    {"name": f["label"], "value": f["contribution"], "detail": f["detail"]}
-                    for f in (current.factors if current else [])
-                ][::-1],
-                ensure_ascii=False,
-            ),
-            "history_chart": json.dumps(
-                [[a.as_of.isoformat(), round(a.score, 3), a.level] for a in history], ensure_ascii=False
-            ),
-            "changes": access.scoped(LevelChange.objects.filter(enterprise=enterprise), request.user)[:20],
-            "tags": EnterpriseTag.objects.filter(enterprise=enterprise, is_active=True),
-            "warnings": access.scoped(RiskWarning.objects.filter(enterprise=enterprise), request.user).select_related(
-                "case"
-            ),
-        }
-        return render(request, "risk/enterprise_panel.html", context)
+        return render(request, "risk/enterprise_panel.html", panel_context(request, enterprise))
 
 
 DIMENSIONS = [
