@@ -40,7 +40,7 @@ def test_home_counts_within_scope(world):
 @pytest.mark.parametrize(
     ("role", "present", "absent"),
     [
-        ("partner", "暂无推送的名单", "企业档案"),
+        ("partner", "查看推送清单", "企业档案"),
         ("auditor", "进入审计日志", "企业档案"),
         ("enterprise", "企业档案", "不良反应"),
     ],
