@@ -1,0 +1,42 @@
+"""Browser test: a yellow-warned enterprise's dossier, its risk factors, and the assistance case deadline."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from yaojian.core.testing import PASSWORD
+from yaojian.core.tests.test_browser import ARTIFACTS
+from yaojian.risk import actions, services
+from yaojian.risk.tests.test_engine import add_inspection
+
+
+@pytest.mark.browser
+def test_yellow_warning_in_a_browser(transactional_db, live_server, world, page):
+    today = timezone.localdate()
+    ent = world.enterprises["gulou"]
+    add_inspection(ent, today - datetime.timedelta(days=20), ["critical", "critical", "major"])
+    services.recompute(as_of=today)
+    actions.apply_rules(as_of=today)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "district")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + ent.get_absolute_url())
+    # The dossier opens on 风险画像 with the factor explanation in words and as a chart.
+    page.wait_for_selector("[data-current-tab=risk]")
+    factors = page.inner_text(".factor-list")
+    assert "严重缺陷" in factors and "2 项" in factors
+    assert page.locator("#risk-factors canvas").count() == 1  # ECharts drew the bar chart
+    assert "黄灯预警" in page.inner_text("#tab-body")
+    page.screenshot(path=str(ARTIFACTS / "risk-dossier.png"), full_page=True)
+
+    page.click("text=技术帮扶，整改截止")
+    page.wait_for_selector("[data-testid=countdown]")
+    due = today + datetime.timedelta(days=21)
+    assert "距整改截止 21 天" in page.inner_text("[data-testid=countdown]")
+    assert due.isoformat() in page.inner_text("dl.facts")
+    page.screenshot(path=str(ARTIFACTS / "assistance-case.png"), full_page=True)
