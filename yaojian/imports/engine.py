@@ -2,7 +2,7 @@
 
 One pass over the file, in chunks, inside one transaction: each chunk is parsed, its references are
 resolved with one query per referenced kind, and its good rows are upserted by natural key
-(``bulk_create(update_conflicts=True)``). Default is all-or-nothing: after the first bad row nothing
+(``writer.Upsert``: INSERT … ON CONFLICT DO UPDATE). Default is all-or-nothing: after the first bad row nothing
 more is written but validation goes on to report every bad row, and the transaction is rolled back.
 With ``skip_invalid`` good rows are kept and bad rows go to a rejects CSV with an 错误原因 column.
 One audit record per import carries the counts and the file's SHA-256.
@@ -23,8 +23,9 @@ from yaojian.core.models import Division
 from .parsing import CellError
 from .readers import FileRefused, header_of, open_table
 from .specs import Spec, get_spec
+from .writer import Upsert
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 REPORT_LIMIT = 10000  # errors kept in the report; the count is always complete
 
 
@@ -84,11 +85,13 @@ class Importer:
         self.result = ImportResult(spec.kind)
         self.seen: dict[tuple, int] = {}
         self.scope_cache: dict[str, bool] = {}
+        self.ref_cache: dict[str, dict] = {}
         self.key_columns = [spec.column(h) for h in spec.key]
         self.unique_fields = [c.field for c in self.key_columns]
         self.key_attnames = [self.model._meta.get_field(f).attname for f in self.unique_fields]
-        fields = {c.field for c in spec.columns}
-        self.update_fields = sorted(fields - set(self.unique_fields)) + ["division_code", "import_batch", "updated_at"]
+        opts = self.model._meta
+        attnames = [opts.get_field(c.field).attname for c in spec.columns]
+        self.upsert = Upsert(self.model, attnames + ["division_code", "import_batch"], self.key_attnames)
         self.product_header = next((c.header for c in spec.columns if c.ref == "product"), None)
         self.rejects = None
 
@@ -180,7 +183,13 @@ class Importer:
                         continue
                     key = row.keys[header] = (product, key)
                 wanted.setdefault(column.ref, set()).add(key)
-        found = {ref: self._lookup(ref, keys) for ref, keys in wanted.items()}
+        # References repeat across chunks: only keys not met before are looked up (misses are kept too).
+        found = self.ref_cache
+        for ref, keys in wanted.items():
+            known = found.setdefault(ref, {})
+            unseen = {k for k in keys if k not in known}
+            hits = self._lookup(ref, unseen)
+            known.update({k: hits.get(k) for k in unseen})
         for row in rows:
             for header, key in row.keys.items():
                 if key is None:
@@ -247,11 +256,9 @@ class Importer:
         good = [r for r in good if not r.errors]
         if self.result.error_count and not self.skip_invalid:
             return  # all-or-nothing: keep validating, stop writing
-        objs = [self.model(import_batch=self.job_id, **r.values) for r in good]
-        if objs:
-            self.model._default_manager.bulk_create(
-                objs, update_conflicts=True, unique_fields=self.unique_fields, update_fields=self.update_fields
-            )
+        for row in good:
+            row.values["import_batch"] = self.job_id
+        self.upsert.write([r.values for r in good])
         updated = sum(1 for r in good if tuple(r.values[a] for a in self.key_attnames) in stored)
         self.result.updated += updated
         self.result.created += len(good) - updated

@@ -6,6 +6,7 @@ only has its surrounding and full-width spaces trimmed so that Chinese punctuati
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,8 @@ COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 SERIAL_RE = re.compile(r"^\d{1,7}(?:\.0+)?$")
 TRUE_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "有"}
 FALSE_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "无"}
+# Reference and date columns repeat the same few values across a file: remember their parse.
+memo = functools.lru_cache(maxsize=1 << 16)
 
 
 class CellError(ValueError):
@@ -72,6 +75,7 @@ def code(max_length: int):
     return parse
 
 
+@memo
 def uscc(value) -> str:
     result = fold(value).replace(" ", "").upper()
     refuse_formula(result)
@@ -81,6 +85,7 @@ def uscc(value) -> str:
     return result
 
 
+@memo
 def division(value) -> str:
     result = fold(value)
     refuse_formula(result)
@@ -90,6 +95,7 @@ def division(value) -> str:
     return result
 
 
+@memo
 def approval_number(value) -> str:
     """批准文号/注册证号/备案号, folded; its format is checked against the category by the row check."""
     result = identifiers.normalize(value).replace(" ", "")
@@ -99,6 +105,7 @@ def approval_number(value) -> str:
     return result
 
 
+@memo
 def date(value) -> datetime.date:
     """2024-03-01, 2024/3/1, 2024.3.1, 20240301, 2024年3月1日, Excel serial numbers and Excel date cells."""
     if isinstance(value, datetime.datetime):

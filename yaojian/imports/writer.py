@@ -1,0 +1,65 @@
+"""Set-based upsert 批量写入: ``INSERT … ON CONFLICT (natural key) DO UPDATE`` with ``executemany``.
+
+The same statement runs on SQLite (3.24+) and PostgreSQL. It does what
+``bulk_create(update_conflicts=True)`` does, without compiling every value through the ORM: that
+per-value work capped imports below 10 000 rows/s, while the driver's ``executemany`` loop does not.
+Values are prepared once per field kind: plain types go to the driver as they are, any other field
+(dates, decimals, encrypted text) through its own ``get_db_prep_save``, so storage stays the ORM's.
+"""
+
+from django.db import connections, models
+from django.utils import timezone
+
+# Field classes whose Python values the drivers take unchanged (exact classes: a subclass such as
+# EncryptedTextField changes the stored form and must go through its own preparation).
+PLAIN = {
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+}
+
+
+class Upsert:
+    def __init__(self, model, attnames: list[str], unique: list[str]):
+        self.model = model
+        self.connection = connections[model._default_manager.db]
+        opts = model._meta
+        by_attname = {f.attname: f for f in opts.concrete_fields}
+        self.fields = [by_attname[a] for a in attnames]
+        self.attnames = attnames
+        self.defaults = [f.get_default() for f in self.fields]
+        self.preparers = [None if type(f) in PLAIN else self._preparer(f) for f in self.fields]
+        stamp = [f for f in opts.concrete_fields if f.attname in ("created_at", "updated_at")]
+        now = timezone.now()
+        self.stamps = [f.get_db_prep_save(now, self.connection) for f in stamp]
+        quote = self.connection.ops.quote_name
+        columns = [f.column for f in self.fields] + [f.column for f in stamp]
+        unique_columns = [by_attname[a].column for a in unique]
+        updates = [c for c in columns if c not in unique_columns and c != "created_at"]
+        self.sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}".format(
+            quote(opts.db_table),
+            ", ".join(quote(c) for c in columns),
+            ", ".join(["%s"] * len(columns)),
+            ", ".join(quote(c) for c in unique_columns),
+            ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updates),
+        )
+
+    def _preparer(self, field):
+        connection = self.connection
+        return lambda value: field.get_db_prep_save(value, connection)
+
+    def params(self, values: dict) -> list:
+        row = []
+        for attname, default, prepare in zip(self.attnames, self.defaults, self.preparers, strict=True):
+            value = values.get(attname, default)
+            row.append(value if prepare is None or value is None else prepare(value))
+        return row + self.stamps
+
+    def write(self, rows: list[dict]) -> None:
+        if rows:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(self.sql, [self.params(values) for values in rows])
