@@ -40,13 +40,15 @@ class Upsert:
         columns = [f.column for f in self.fields] + [f.column for f in stamp]
         unique_columns = [by_attname[a].column for a in unique]
         updates = [c for c in columns if c not in unique_columns and c != "created_at"]
-        self.sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}".format(
-            quote(opts.db_table),
-            ", ".join(quote(c) for c in columns),
-            ", ".join(["%s"] * len(columns)),
+        self.head = "INSERT INTO {} ({}) VALUES ".format(quote(opts.db_table), ", ".join(quote(c) for c in columns))
+        self.placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        self.tail = " ON CONFLICT ({}) DO UPDATE SET {}".format(
             ", ".join(quote(c) for c in unique_columns),
             ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updates),
         )
+        self.columns_sql = ", ".join(quote(c) for c in columns)
+        self.table_sql = quote(opts.db_table)
+        self.staged = False
 
     def _preparer(self, field):
         connection = self.connection
@@ -60,6 +62,30 @@ class Upsert:
         return row + self.stamps
 
     def write(self, rows: list[dict]) -> None:
-        if rows:
-            with self.connection.cursor() as cursor:
-                cursor.executemany(self.sql, [self.params(values) for values in rows])
+        if not rows:
+            return
+        params = [self.params(values) for values in rows]
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                self._write_copy(cursor, params)
+            else:  # SQLite runs executemany in-process, one quick step per row
+                cursor.executemany(self.head + self.placeholder + self.tail, params)
+
+    def _write_copy(self, cursor, params: list[list]) -> None:
+        """PostgreSQL: COPY into a staging table, then one INSERT … SELECT … ON CONFLICT.
+
+        A round trip per row costs more than the row itself; COPY streams the chunk in one.
+        """
+        stage = self.connection.ops.quote_name("import_stage_" + self.model._meta.db_table)
+        if not self.staged:
+            # Same column types, no constraints: the checks happen on the real table's INSERT.
+            columns = f"SELECT {self.columns_sql} FROM {self.table_sql} WITH NO DATA"
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS {columns}")
+            self.staged = True
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({self.columns_sql}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {self.table_sql} ({self.columns_sql}) SELECT {self.columns_sql} FROM {stage}" + self.tail
+        )

@@ -291,3 +291,26 @@ def test_cli_import_and_template(world, tmp_path, capsys):
     assert "第3行" in capsys.readouterr().err
     call_command("import", "adr", str(bad), "--skip-invalid", "--rejects", str(tmp_path / "r.csv"), "--user", "admin")
     assert "拒绝1行" in capsys.readouterr().out and (tmp_path / "r.csv").exists()
+
+
+def test_encrypted_and_decimal_columns_stored_as_the_orm_stores_them(world, tmp_path):
+    from django.db import connection
+
+    from yaojian.complaints.models import Complaint
+    from yaojian.enforcement.models import Penalty
+
+    credit = world.records[("gulou", "registry.enterprise")].credit_code
+    complaints = [
+        ["受理编号", "被投诉企业统一社会信用代码", "受理日期", "事项", "投诉人"],
+        ["TS-X-1", credit, "2025/6/1", "包装破损", "张三"],
+    ]
+    assert run_import("complaint", write_csv(tmp_path / "c.csv", complaints)).ok
+    complaint = Complaint.objects.get(number="TS-X-1")
+    assert complaint.complainant_name == "张三"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT complainant_name FROM complaints_complaint WHERE number = %s", ["TS-X-1"])
+        assert "张三" not in cursor.fetchone()[0]
+    penalties = [["处罚决定书文号", "当事人统一社会信用代码", "处罚日期", "违法事实", "处罚种类", "罚没金额（元）"]]
+    penalties.append(["宁罚〔2025〕9号", credit, "2025.6.1", "无证经营", "罚款", "１２,３４５.６"])
+    assert run_import("penalty", write_csv(tmp_path / "p.csv", penalties)).ok
+    assert str(Penalty.objects.get(decision_number="宁罚〔2025〕9号").fine_amount) == "12345.60"
