@@ -34,11 +34,15 @@ class CellError(ValueError):
 
 def clean_text(value) -> str:
     """Trim ASCII, full-width and non-breaking spaces; keep the characters of the text itself."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel stores 13812345678 as a float
-    return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+    if value.__class__ is not str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # Excel stores 13812345678 as a float
+        value = str(value)
+    if "\u3000" in value or "\xa0" in value:
+        value = value.replace("\u3000", " ").replace("\xa0", " ")
+    return value.strip()
 
 
 def fold(value) -> str:
@@ -170,6 +174,7 @@ def decimal(max_digits: int, places: int):
     return parse
 
 
+@memo
 def boolean(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -190,6 +195,7 @@ def choice(choices):
         lookup[str(value).upper()] = value
     labels = "、".join(str(label) for _, label in choices)
 
+    @memo
     def parse(value):
         raw = fold(value)
         refuse_formula(raw)

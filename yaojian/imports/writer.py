@@ -49,6 +49,10 @@ class Upsert:
         self.columns_sql = ", ".join(quote(c) for c in columns)
         self.table_sql = quote(opts.db_table)
         self.staged = False
+        if self.connection.vendor == "sqlite":
+            # SQLite's default 2 MB page cache spills a large import's index pages to the WAL over and over.
+            with self.connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
 
     def _preparer(self, field):
         connection = self.connection
