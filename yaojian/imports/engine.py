@@ -89,9 +89,6 @@ class Importer:
         self.key_columns = [spec.column(h) for h in spec.key]
         self.unique_fields = [c.field for c in self.key_columns]
         self.key_attnames = [self.model._meta.get_field(f).attname for f in self.unique_fields]
-        opts = self.model._meta
-        attnames = [opts.get_field(c.field).attname for c in spec.columns]
-        self.upsert = Upsert(self.model, attnames + ["division_code", "import_batch"], self.key_attnames)
         self.product_header = next((c.header for c in spec.columns if c.ref == "product"), None)
         self.rejects = None
 
@@ -112,6 +109,11 @@ class Importer:
             raise FileRefused("表头与模板不符（" + "；".join(problems) + "），请下载导入模板")
         self.header = header
         self.positions = [(i, self.spec.column(h)) for i, h in enumerate(header) if h]
+        # New rows get defaults for absent columns; stored rows keep them (only columns in the file are updated).
+        opts, bookkeeping = self.model._meta, ["division_code", "import_batch"]
+        attnames = [opts.get_field(c.field).attname for c in self.spec.columns] + bookkeeping
+        present = [opts.get_field(c.field).attname for _, c in self.positions] + bookkeeping
+        self.upsert = Upsert(self.model, attnames, self.key_attnames, present)
 
     def parse(self, number: int, cells: list) -> _Row:
         row = _Row(number, cells, {}, {}, [])

@@ -24,7 +24,8 @@ PLAIN = {
 
 
 class Upsert:
-    def __init__(self, model, attnames: list[str], unique: list[str]):
+    def __init__(self, model, attnames: list[str], unique: list[str], update: list[str]):
+        """Insert ``attnames`` (absent values: the field default); on conflict set ``update`` and updated_at."""
         self.model = model
         self.connection = connections[model._default_manager.db]
         opts = model._meta
@@ -39,7 +40,9 @@ class Upsert:
         quote = self.connection.ops.quote_name
         columns = [f.column for f in self.fields] + [f.column for f in stamp]
         unique_columns = [by_attname[a].column for a in unique]
-        updates = [c for c in columns if c not in unique_columns and c != "created_at"]
+        updates = [by_attname[a].column for a in update if a not in unique] + [
+            f.column for f in stamp if f.attname == "updated_at"
+        ]
         self.head = "INSERT INTO {} ({}) VALUES ".format(quote(opts.db_table), ", ".join(quote(c) for c in columns))
         self.placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
         self.tail = " ON CONFLICT ({}) DO UPDATE SET {}".format(

@@ -314,3 +314,15 @@ def test_encrypted_and_decimal_columns_stored_as_the_orm_stores_them(world, tmp_
     penalties.append(["宁罚〔2025〕9号", credit, "2025.6.1", "无证经营", "罚款", "１２,３４５.６"])
     assert run_import("penalty", write_csv(tmp_path / "p.csv", penalties)).ok
     assert str(Penalty.objects.get(decision_number="宁罚〔2025〕9号").fine_amount) == "12345.60"
+
+
+def test_columns_absent_from_the_file_are_kept_on_update(world, tmp_path):
+    ent = world.records[("gulou", "registry.enterprise")]
+    ent.contact_phone = "025-1234"
+    ent.save()
+    header = ["统一社会信用代码", "企业名称", "企业类型", "行政区划代码", "住所/经营地址", "法定代表人"]
+    rows = [header, [ent.credit_code, "新名称药业", "诊所", "320106", "新地址", "李某"]]
+    result = run_import("enterprise", write_csv(tmp_path / "e.csv", rows))
+    assert (result.created, result.updated) == (0, 1)
+    ent.refresh_from_db()
+    assert (ent.name, ent.type, ent.contact_phone, ent.scale) == ("新名称药业", "clinic", "025-1234", "small")
