@@ -20,6 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from yaojian.core import services
 from yaojian.core.api import dump
 from yaojian.core.models import ApiToken, AuditRecord
+from yaojian.imports.models import ImportJob, JobStatus
+from yaojian.imports.specs import all_specs
+from yaojian.registry.views import TABS as DOSSIER_TABS
 from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
 
 ROLES = (
@@ -116,6 +119,7 @@ def _api_routes() -> dict[str, Route]:
 
 # Dossier tabs 一企一档 and the kind of record each shows (its reader decides who sees the tab).
 TABS = {
+    "risk": "risk.riskassessment",
     "licences": "registry.licence",
     "products": "registry.product",
     "inspections": "inspections.inspection",
@@ -178,6 +182,11 @@ ROUTES: dict[str, Route] = {
     "risk:push-list": Route("page-list", "risk.push"),
     "risk:push-ack": Route("page-push-ack", "risk.push"),
     "risk:config": Route("page-config", "risk.riskmodelconfig"),
+    # Imports 数据导入: each account sees its own jobs (the administrator all), templates of the kinds it may add.
+    "imports:job-list": Route("page-upload", "imports.importjob"),
+    "imports:job-detail": Route("page-job", "imports.importjob"),
+    "imports:job-rejects": Route("page-job", "imports.importjob"),
+    "imports:template": Route("page-template", "imports.importjob"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
@@ -213,7 +222,7 @@ def rolled_back():
 class Matrix:
     """One world, one client per role, and the failures collected across all checks."""
 
-    def __init__(self, world):
+    def __init__(self, world, files):
         self.world = world
         self.failures: list[str] = []
         self.clients = {"anonymous": Client()}
@@ -231,6 +240,22 @@ class Matrix:
             self.audit[district] = AuditRecord.objects.get(object_id=str(enterprise.pk), action="update")
 
         self.risk = self._risk_records()
+        self.jobs = self._import_jobs(files)
+
+    def _import_jobs(self, files) -> dict:
+        """A finished import job with a rejects file for two owners, for the import pages."""
+        jobs = {}
+        for owner in ("district", "adr_analyst"):
+            rejects = files / f"{owner}-rejects.csv"
+            rejects.write_text("行号,原因\n", encoding="utf-8")
+            jobs[owner] = ImportJob.objects.create(
+                kind="adr",
+                file_name="报告.csv",
+                actor=self.world.users[owner],
+                status=JobStatus.DONE,
+                rejects_path=str(rejects),
+            )
+        return jobs
 
     def _risk_records(self) -> dict:
         """An assistance case and a push to 卫健 per district, for the risk pages."""
@@ -476,6 +501,34 @@ class Matrix:
             self.expect(key, role, "POST", url, response, {400 if role in WRITERS[route.label] else 403})
             self._unchanged(key, role, url, model.objects.count() == count, audits)
 
+    def check_page_upload(self, key, route, role):
+        """The upload page: a refused role's upload creates no job."""
+        url = reverse(key)
+        self._page(key, role, url, self._read_status(role, route.label))
+        if role != "anonymous" and role not in READERS[route.label]:
+            count, audits = ImportJob.objects.count(), AuditRecord.objects.count()
+            self.expect(key, role, "POST", url, self.clients[role].post(url, {"kind": "adr"}), {403})
+            self._unchanged(key, role, url, ImportJob.objects.count() == count, audits)
+
+    def check_page_job(self, key, route, role):
+        for owner, job in self.jobs.items():
+            expected = self._read_status(role, route.label)
+            if expected == 200 and role not in (owner, "admin"):
+                expected = 404  # someone else's job
+            self._page(key, role, reverse(key, args=[job.pk]), expected)
+
+    def check_page_template(self, key, route, role):
+        for kind, spec in all_specs().items():
+            label = spec.model._meta.label_lower
+            if label not in WRITERS:
+                self.failures.append(f"{key}: 导入类型 {kind}（{label}）未在矩阵中分类")
+                continue
+            expected = self._read_status(role, route.label)
+            if expected == 200 and role not in WRITERS[label]:
+                expected = 404  # a template of a kind the role may not add
+            for fmt in ("csv", "xlsx"):
+                self._page(key, role, reverse(key, kwargs={"kind": kind, "fmt": fmt}), expected)
+
     def _page_write(self, key, role, url, label, obj, expected: int, delete=False):
         """GET the form; POST to it as a refused role (an empty form, or the delete confirmation)."""
         self._page(key, role, url, expected)
@@ -538,8 +591,12 @@ def test_every_url_pattern_is_classified(db):
     assert not stale, "权限矩阵中的以下条目已没有对应 URL：\n" + "\n".join(stale)
 
 
-def test_role_route_matrix(world):
-    matrix = Matrix(world)
+def test_every_dossier_tab_is_classified():
+    assert {tab.name for tab in DOSSIER_TABS} == set(TABS), "一企一档的标签页与矩阵中的 TABS 不一致"
+
+
+def test_role_route_matrix(world, tmp_path):
+    matrix = Matrix(world, tmp_path)
     for key, _route in url_patterns():
         route = ROUTES.get(key)
         if route is None:
