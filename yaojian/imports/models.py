@@ -46,6 +46,13 @@ class ImportJob(models.Model):
         return reverse("imports:job-detail", args=[self.pk])
 
     @property
+    def kind_title(self) -> str:
+        from .specs import all_specs
+
+        spec = all_specs().get(self.kind)
+        return spec.title if spec else self.kind
+
+    @property
     def running(self) -> bool:
         return self.status in (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.IMPORTING)
 

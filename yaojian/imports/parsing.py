@@ -179,6 +179,7 @@ def boolean(value) -> bool:
     if isinstance(value, bool):
         return value
     raw = fold(value).upper()
+    refuse_formula(raw)
     if raw in TRUE_WORDS:
         return True
     if raw in FALSE_WORDS:
