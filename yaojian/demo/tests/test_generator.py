@@ -37,8 +37,9 @@ def checksum() -> str:
         model = apps.get_model(label)
         fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id", "created_at", "updated_at")]
         fields = [f for f in fields if not f.endswith("_id") and f not in ("complainant_name", "complainant_phone")]
-        for row in model.objects.order_by(*fields[:3]).values_list(*fields):
-            digest.update(repr(row).encode())
+        # Sorted in Python: ties in any ORDER BY come back in backend-specific order.
+        for row in sorted(repr(row) for row in model.objects.values_list(*fields)):
+            digest.update(row.encode())
     return digest.hexdigest()
 
 
