@@ -74,6 +74,8 @@ def masked_value(model: type[models.Model], field: models.Field, value) -> str:
     """Masked form of an encrypted personal-data value 个人信息脱敏 (the model's ``<name>_masked``)."""
     if not value:
         return ""
+    if str(value).startswith("已加密#"):
+        return value  # the audit trail keeps only a fingerprint (core.audit.snapshot)
     holder = model(**{field.attname: value})
     return getattr(holder, f"{field.name}_masked", "***")
 

@@ -49,12 +49,21 @@ def _mac(message: str) -> str:
 
 
 def snapshot(obj: models.Model) -> dict:
-    """Field values of a model instance, JSON-ready (foreign keys as their ids)."""
+    """Field values of a model instance, JSON-ready (foreign keys as their ids).
+
+    Encrypted personal data never enters the trail in clear: it is replaced by a keyed
+    fingerprint, so a change is still visible (the fingerprint changes) without the value.
+    """
+    from .crypto import EncryptedTextField
+
     data = {}
     for field in obj._meta.concrete_fields:
         if field.name in ("created_at", "updated_at"):
             continue
-        data[field.attname] = field.value_from_object(obj)
+        value = field.value_from_object(obj)
+        if isinstance(field, EncryptedTextField) and value:
+            value = "已加密#" + _mac(f"pii:{value}")[:12]
+        data[field.attname] = value
     return jsonable(data)
 
 

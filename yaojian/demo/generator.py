@@ -115,7 +115,7 @@ def _bulk(model, objects, plan: Plan) -> list:
     created = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
     digest = hashlib.sha256()
     for obj in created:
-        digest.update(str(obj.pk).encode())
+        digest.update(f"{obj.pk}:{obj}".encode())
     audit.record(
         actor=None,
         action=AuditAction.IMPORT,

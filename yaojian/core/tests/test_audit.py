@@ -131,3 +131,13 @@ def test_failed_transaction_leaves_no_audit_record(world):
         1 / 0  # noqa: B018 — the change fails after the audit record was written
     assert AuditRecord.objects.count() == 0
     assert CreditRating.objects.get(pk=world.records[("gulou", "credit.creditrating")].pk).grade == "B"
+
+
+def test_personal_data_never_enters_the_trail_in_clear(world):
+    complaint = world.records[("gulou", "complaints.complaint")]
+    services.update_record(complaint, actor=world.users["district"], complainant_phone="13912345678")
+    record = AuditRecord.objects.get(object_type="complaints.complaint")
+    text = str(record.before) + str(record.after)
+    assert "13912345678" not in text and "13800138000" not in text and "赵六" not in text
+    assert record.before["complainant_phone"] != record.after["complainant_phone"]  # the change stays visible
+    assert record.after["complainant_phone"].startswith("已加密#")
