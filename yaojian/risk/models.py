@@ -7,6 +7,17 @@ from django.urls import reverse
 from yaojian.registry.models import Enterprise
 
 
+class EnterpriseRecord(models.Model):
+    """A derived record about one enterprise, scoped like the regulated records (by its division)."""
+
+    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
+
+    scope_enterprise_fields = ("enterprise_id",)
+
+    class Meta:
+        abstract = True
+
+
 class SupervisionLevel(models.IntegerChoices):
     LOW = 1, "一级（低风险）"
     MODERATE = 2, "二级（一般风险）"
@@ -34,7 +45,7 @@ class RiskModelConfig(models.Model):
         return f"风险模型 v{self.version}"
 
 
-class RiskAssessment(models.Model):
+class RiskAssessment(EnterpriseRecord):
     """One risk score 风险评分 of an enterprise as of a date, with its factor contributions.
 
     A row is written only when the score or level changes, so the history is the
@@ -44,7 +55,6 @@ class RiskAssessment(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="risk_assessments"
     )
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     as_of = models.DateField("评估基准日", db_index=True)
     config_version = models.PositiveIntegerField("参数版本")
     intrinsic_score = models.FloatField("固有风险")
@@ -58,8 +68,6 @@ class RiskAssessment(models.Model):
     is_current = models.BooleanField("当前", default=True, db_index=True)
     computed_at = models.DateTimeField("计算时间", auto_now_add=True)
 
-    scope_enterprise_fields = ("enterprise_id",)
-
     class Meta:
         ordering = ["-as_of", "-id"]
         verbose_name = verbose_name_plural = "风险评估"
@@ -69,20 +77,17 @@ class RiskAssessment(models.Model):
         return f"{self.enterprise_id} {self.as_of} {self.score:.2f}"
 
 
-class LevelChange(models.Model):
+class LevelChange(EnterpriseRecord):
     """A change of supervision level 监管级别变更, logged with its reason."""
 
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="level_changes"
     )
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     changed_on = models.DateField("变更日期")
     from_level = models.PositiveSmallIntegerField("原级别", choices=SupervisionLevel.choices, null=True)
     to_level = models.PositiveSmallIntegerField("新级别", choices=SupervisionLevel.choices)
     reason = models.TextField("原因")
     config_version = models.PositiveIntegerField("参数版本")
-
-    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["-changed_on", "-id"]
@@ -111,7 +116,7 @@ class RuleDefinition(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class RuleDecision(models.Model):
+class RuleDecision(EnterpriseRecord):
     """A logged rule decision 规则判定记录: fired or cleared, with its evidence."""
 
     rule_code = models.CharField("规则代码", max_length=40, db_index=True)
@@ -119,13 +124,10 @@ class RuleDecision(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="rule_decisions"
     )
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     fired = models.BooleanField("触发")
     evidence = models.JSONField("依据")
     decided_on = models.DateField("判定日期")
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
-
-    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["-decided_on", "-id"]
@@ -135,18 +137,15 @@ class RuleDecision(models.Model):
         return f"{self.rule_code} {'触发' if self.fired else '解除'} {self.enterprise_id}"
 
 
-class EnterpriseTag(models.Model):
+class EnterpriseTag(EnterpriseRecord):
     """A tag 标签 set by a rule, e.g. 优先推荐; kept with its period when removed."""
 
     enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="tags")
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     tag = models.CharField("标签", max_length=32, db_index=True)
     rule_code = models.CharField("规则代码", max_length=40)
     since = models.DateField("起始日期")
     until = models.DateField("解除日期", null=True, blank=True)
     is_active = models.BooleanField("有效", default=True, db_index=True)
-
-    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["-since"]
@@ -161,11 +160,10 @@ class WarningStatus(models.TextChoices):
     CLEARED = "cleared", "已解除"
 
 
-class RiskWarning(models.Model):
+class RiskWarning(EnterpriseRecord):
     """A yellow warning 黄灯预警 raised by a rule."""
 
     enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="warnings")
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     rule_code = models.CharField("规则代码", max_length=40)
     colour = models.CharField("颜色", max_length=10, default="yellow")
     status = models.CharField(
@@ -174,8 +172,6 @@ class RiskWarning(models.Model):
     raised_on = models.DateField("预警日期")
     cleared_on = models.DateField("解除日期", null=True, blank=True)
     evidence = models.JSONField("依据")
-
-    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["-raised_on"]
@@ -190,14 +186,13 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "已结案"
 
 
-class AssistanceCase(models.Model):
+class AssistanceCase(EnterpriseRecord):
     """Technical assistance case 技术帮扶 opened by a yellow warning, with a shortened deadline."""
 
     warning = models.OneToOneField(RiskWarning, verbose_name="预警", on_delete=models.CASCADE, related_name="case")
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="assistance_cases"
     )
-    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
     opened_on = models.DateField("立案日期")
     standard_days = models.PositiveSmallIntegerField("标准整改期限（天）")
     deadline_days = models.PositiveSmallIntegerField("本案整改期限（天）")
@@ -208,8 +203,6 @@ class AssistanceCase(models.Model):
     closed_on = models.DateField("结案日期", null=True, blank=True)
     result_summary = models.TextField("整改结果", blank=True)
     is_published = models.BooleanField("结果已公开", default=False)
-
-    scope_enterprise_fields = ("enterprise_id",)
 
     class Meta:
         ordering = ["due_on"]
