@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "yaojian.signals",
     "yaojian.surveillance",
     "yaojian.trace",
+    "yaojian.casework",
+    "yaojian.sentinel",
+    "yaojian.pharmacy",
     "yaojian.imports",
     "yaojian.demo",
 ]

@@ -43,7 +43,7 @@ class EncryptedTextField(models.TextField):
     """Text stored encrypted; Python code sees clear text, the database never does."""
 
     def from_db_value(self, value, expression, connection):
-        return None if value in (None, "") else decrypt(value)
+        return value if value in (None, "") else decrypt(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

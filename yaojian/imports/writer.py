@@ -30,6 +30,15 @@ class Upsert:
         self.connection = connections[model._default_manager.db]
         opts = model._meta
         by_attname = {f.attname: f for f in opts.concrete_fields}
+        # Columns the file does not carry still get their model default: the table has no DB defaults.
+        attnames = attnames + [
+            f.attname
+            for f in opts.concrete_fields
+            if f.attname not in attnames
+            and not f.primary_key
+            and not f.null
+            and f.attname not in ("created_at", "updated_at")
+        ]
         self.fields = [by_attname[a] for a in attnames]
         self.attnames = attnames
         self.defaults = [f.get_default() for f in self.fields]
