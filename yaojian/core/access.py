@@ -56,6 +56,11 @@ PERMISSIONS: dict[str, dict[str, frozenset]] = {
     Role.AUDITOR: {"core.auditrecord": READ},
 }
 
+# Signal detection 信号检测 (runs, pair results, signals and their history): ADR analysts and regulators.
+SIGNALS = ("signals.signalrun", "signals.pairresult", "signals.signal", "signals.signalevent")
+for _role in (Role.ADMIN, Role.REGULATOR, Role.ADR_ANALYST):
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {label: ALL for label in SIGNALS}
+
 
 def _label(model) -> str:
     return model._meta.label_lower

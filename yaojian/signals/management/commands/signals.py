@@ -3,12 +3,20 @@
 Reads (case id, drug, event) rows, never touches the database, and writes one row per drug–event
 pair with N, E, PRR (χ², CI), ROR (CI), IC (IC025, IC975), EBGM (EB05, EB95) and the criteria met,
 plus the fitted MGPS prior beside the output as FILE.prior.json.
+
+``yaojian signals detect`` runs the same computation on the ADR reports in the database for a period
+and jurisdiction, stores the run and its pair results, and raises new signals (``services.run_signals``).
 """
 
+import argparse
+import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from yaojian.core.models import Division
+from yaojian.signals import services
+from yaojian.signals.dataset import STRATA
 from yaojian.signals.disproportionality import Prior, SignalCriteria, analyse
 from yaojian.signals.tables import TableError, read_table, write_results
 
@@ -24,7 +32,7 @@ def _prior(text: str) -> Prior:
 
 
 class Command(BaseCommand):
-    help = "信号检测：run 对病例–药品–事件明细计算 PRR、ROR、IC、EBGM 等指标"
+    help = "信号检测：run 对病例–药品–事件明细计算 PRR、ROR、IC、EBGM 等指标；detect 对库内报告检测并保存"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,7 +54,23 @@ class Command(BaseCommand):
         run.add_argument("--n-star", type=int, default=1, help="先验似然截断值 N*（默认 1）")
         run.add_argument("--prior", help="给定先验 alpha1,beta1,alpha2,beta2,P（不再估计）")
 
+        detect = sub.add_parser("detect", help="对库内不良反应报告检测信号，保存结果并生成新信号")
+        detect.add_argument("--from", required=True, dest="date_from", type=_date, help="报告日期自（YYYY-MM-DD）")
+        detect.add_argument("--to", required=True, dest="date_to", type=_date, help="报告日期至（YYYY-MM-DD）")
+        detect.add_argument("--division", default="", help="行政区划代码（省/市/区县）；省略为全国")
+        detect.add_argument("--category", default=None, help="产品类别 drug / device / cosmetic")
+        detect.add_argument("--strata", nargs="+", default=[], choices=sorted(STRATA), help="分层")
+        detect.add_argument(
+            "--criteria",
+            nargs="+",
+            default=[],
+            metavar="KEY=VALUE",
+            help="判定标准，如 prr=2 chi2=4 n=3 ror025=1 ic025=0 eb05=2 methods=PRR,ROR,IC,EBGM min_methods=1 min_n=3",
+        )
+
     def handle(self, *args, action, **opts):
+        if action == "detect":
+            return self.detect(**opts)
         prior = _prior(opts["prior"]) if opts["prior"] else None
         if opts["n_star"] < 1:
             raise CommandError("--n-star 至少为 1")
@@ -85,3 +109,37 @@ class Command(BaseCommand):
         for name, flagged in result.flags.items():
             self.stdout.write(f"{name} 信号：{int(flagged.sum())} 个")
         self.stdout.write(self.style.SUCCESS(f"已写入 {opts['out']} 与 {prior_path}"))
+
+    def detect(self, *, date_from, date_to, division, category, strata, criteria, **_opts):
+        prefix = ""
+        if division:
+            found = Division.objects.filter(code=division).first()
+            if found is None:
+                raise CommandError(f"未知的行政区划代码 {division}")
+            prefix = found.prefix
+        try:
+            run = services.run_signals(
+                None,
+                date_from=date_from,
+                date_to=date_to,
+                division_prefix=prefix,
+                category=category,
+                strata=strata,
+                criteria=services.parse_criteria(criteria),
+            )
+        except services.SignalRunError as exc:
+            raise CommandError(f"检测失败：{exc}") from None
+        p = run.prior
+        self.stdout.write(
+            f"第 {run.pk} 次检测：报告 {run.n_reports} 份，明细 {run.n_rows} 行，组合 {run.n_pairs} 个，"
+            f"满足标准 {run.n_flagged} 个，新信号 {run.n_new_signals} 个，用时 {run.duration_s:.2f} 秒\n"
+            f"先验：alpha1={p['alpha1']:.6g} beta1={p['beta1']:.6g} alpha2={p['alpha2']:.6g} "
+            f"beta2={p['beta2']:.6g} P={p['P']:.6g}"
+        )
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期 {text!r} 应为 YYYY-MM-DD") from None
