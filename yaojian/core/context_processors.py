@@ -14,6 +14,7 @@ MENU = [
     ("监督检查", "inspections:inspection-list", "inspections.inspection"),
     ("抽检", "sampling:samplingtest-list", "sampling.samplingtest"),
     ("不良反应", "adr:adrreport-list", "adr.adrreport"),
+    ("信号检测", "signals:signal-list", "signals.signal"),
     ("投诉举报", "complaints:complaint-list", "complaints.complaint"),
     ("行政处罚", "enforcement:penalty-list", "enforcement.penalty"),
     ("信用评价", "credit:creditrating-list", "credit.creditrating"),

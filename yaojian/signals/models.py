@@ -186,7 +186,7 @@ class Signal(ScopedSignalRecord):
 class SignalEvent(models.Model):
     """History 处置记录 of a signal: status changes, assignments and notes."""
 
-    signal = models.ForeignKey(Signal, verbose_name="信号", on_delete=models.CASCADE, related_name="events")
+    signal = models.ForeignKey(Signal, verbose_name="信号", on_delete=models.CASCADE, related_name="steps")
     at = models.DateTimeField("时间", auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"

@@ -24,6 +24,7 @@ from yaojian.imports.models import ImportJob, JobStatus
 from yaojian.imports.specs import all_specs
 from yaojian.registry.views import TABS as DOSSIER_TABS
 from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
+from yaojian.signals.models import PairResult, Signal, SignalRun
 
 ROLES = (
     "anonymous",
@@ -69,6 +70,9 @@ READERS = {
     "risk.assistancecase": REGULATORS | {"inspector", "enterprise"},
     "risk.push": REGULATORS | {"partner"},
     "risk.riskmodelconfig": REGULATORS,
+    "signals.signalrun": REGULATORS | {"adr_analyst"},
+    "signals.pairresult": REGULATORS | {"adr_analyst"},
+    "signals.signal": REGULATORS | {"adr_analyst"},
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -81,6 +85,8 @@ WRITERS = {
     "credit.creditrating": REGULATORS,
     "risk.assistancecase": REGULATORS,
     "risk.riskmodelconfig": {"admin"},
+    "signals.signalrun": REGULATORS | {"adr_analyst"},
+    "signals.signal": REGULATORS | {"adr_analyst"},
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -187,6 +193,14 @@ ROUTES: dict[str, Route] = {
     "imports:job-detail": Route("page-job", "imports.importjob"),
     "imports:job-rejects": Route("page-job", "imports.importjob"),
     "imports:template": Route("page-template", "imports.importjob"),
+    # Signal workbench 信号检测: runs and signals of the jurisdiction; the product page's signal fragment.
+    "signals:signalrun-list": Route("page-list", "signals.signalrun"),
+    "signals:signalrun-add": Route("page-add", "signals.signalrun"),
+    "signals:signalrun-detail": Route("page-detail", "signals.signalrun"),
+    "signals:pairresult-detail": Route("page-detail", "signals.pairresult"),
+    "signals:signal-list": Route("page-list", "signals.signal"),
+    "signals:signal-detail": Route("page-case", "signals.signal"),  # an empty workflow step answers 400
+    "signals:product-signals": Route("page-detail", "signals.signal", "registry.product"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
@@ -240,6 +254,7 @@ class Matrix:
             self.audit[district] = AuditRecord.objects.get(object_id=str(enterprise.pk), action="update")
 
         self.risk = self._risk_records()
+        self.risk.update(self._signal_records())
         self.jobs = self._import_jobs(files)
 
     def _import_jobs(self, files) -> dict:
@@ -270,6 +285,28 @@ class Matrix:
             )
             records[(district, "risk.push")] = Push.objects.create(
                 department=health, tag="matrix", pushed_on=day, **common
+            )
+        return records
+
+    def _signal_records(self) -> dict:
+        """A run, one pair result and its signal per district (scoped to the district), for the signal pages."""
+        records, day = {}, datetime.date(2025, 6, 1)
+        for district in DISTRICTS:
+            product = self.world.products[district]
+            pair = {
+                "division_code": product.division_code,
+                "drug_key": f"product:{product.pk}",
+                "drug_label": product.name,
+                "product": product,
+                "event_key": "text:皮疹",
+                "event_label": "皮疹",
+            }
+            run = SignalRun.objects.create(division_code=product.division_code, date_from=day, date_to=day, criteria={})
+            result = PairResult.objects.create(run=run, n=3, expected=1.0, meets_criteria=True, **pair)
+            records[(district, "signals.signalrun")] = run
+            records[(district, "signals.pairresult")] = result
+            records[(district, "signals.signal")] = Signal.objects.create(
+                first_run=run, latest_run=run, latest_result=result, **pair
             )
         return records
 
