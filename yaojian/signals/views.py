@@ -144,14 +144,15 @@ def pair_context(request, result: PairResult | None) -> dict:
         request.user,
     )
     cases = paginate(CaseSeriesTable(reports, request=request), request)
+    # (label, value, interval, decimals)
     measures = [
-        ("N（报告数）", result.n, None),
-        ("E（期望数）", result.expected, None),
-        ("PRR（95% CI）", result.prr, (result.prr_lo, result.prr_hi)),
-        ("χ²（Yates）", result.prr_chi2, None),
-        ("ROR（95% CI）", result.ror, (result.ror_lo, result.ror_hi)),
-        ("IC（IC025–IC975）", result.ic, (result.ic025, result.ic975)),
-        ("EBGM（EB05–EB95）", result.ebgm, (result.eb05, result.eb95)),
+        ("N（报告数）", result.n, None, 0),
+        ("E（期望数）", result.expected, None, 3),
+        ("PRR（95% CI）", result.prr, (result.prr_lo, result.prr_hi), 3),
+        ("χ²（Yates）", result.prr_chi2, None, 3),
+        ("ROR（95% CI）", result.ror, (result.ror_lo, result.ror_hi), 3),
+        ("IC（IC025–IC975）", result.ic, (result.ic025, result.ic975), 3),
+        ("EBGM（EB05–EB95）", result.ebgm, (result.eb05, result.eb95), 3),
     ]
     return {
         "result": result,

@@ -18,8 +18,11 @@
       xAxis: {type: "category", data: s.quarters},
       yAxis: {type: "value", scale: true},
       series: [
-        {name: "下限", type: "line", data: lo, stack: "band", symbol: "none", lineStyle: {opacity: 0}},
-        {name: "区间", type: "line", data: width, stack: "band", symbol: "none", lineStyle: {opacity: 0},
+        // The band is the lower bound with the width stacked on it; "all" stacks across signs (IC025 < 0).
+        {name: "下限", type: "line", data: lo, stack: "band", stackStrategy: "all", symbol: "none",
+          lineStyle: {opacity: 0}},
+        {name: "区间", type: "line", data: width, stack: "band", stackStrategy: "all", symbol: "none",
+          lineStyle: {opacity: 0},
           areaStyle: {color: color, opacity: 0.2}},
         {name: name, type: "line", data: mid, symbolSize: 6, itemStyle: {color: color},
           markLine: {silent: true, symbol: "none", lineStyle: {type: "dashed", color: "#999"},

@@ -1,0 +1,41 @@
+"""Browser test: open a signal from the list, read its measures and case series, see the trend charts."""
+
+import pytest
+
+from yaojian.core.testing import PASSWORD
+from yaojian.core.tests.test_browser import ARTIFACTS
+
+from .. import services
+from .cases import build_cases
+from .test_runs import PERIOD, PRR_ONLY
+
+
+@pytest.mark.browser
+def test_open_a_signal_and_its_case_series(transactional_db, live_server, world, page):
+    build_cases(world)
+    services.run_signals(world.users["adr_analyst"], division_prefix="320106", criteria=PRR_ONLY, **PERIOD)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "adr_analyst")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click("nav.menu >> text=信号检测")
+    page.wait_for_selector("table >> text=gulou阿莫西林胶囊")
+    page.screenshot(path=str(ARTIFACTS / "signal-list.png"), full_page=True)
+
+    page.click("table >> text=gulou阿莫西林胶囊")
+    page.wait_for_selector("[data-testid=measures]")
+    assert page.inner_text("[data-testid=signal-status]") == "新信号"
+    measures = page.inner_text("[data-testid=measures]")
+    assert "PRR（95% CI）" in measures and "5.600" in measures and "EBGM（EB05–EB95）" in measures
+    series = page.inner_text("table.case-series")
+    assert all(f"SIG-{k}" in series for k in (1, 2, 3, 4)) and "SIG-13" not in series
+    assert page.locator("#ic-chart canvas").count() == 1 and page.locator("#ebgm-chart canvas").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "signal-pair.png"), full_page=True)
+
+    # The case series links to the case page.
+    page.click("table.case-series >> text=SIG-4")
+    page.wait_for_selector("text=不良反应报告")
+    assert "/adr/" in page.url
