@@ -46,7 +46,9 @@ class SignalRunFilterSet(django_filters.FilterSet):
 
 class PairResultFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="药品/事件", method="filter_q")
-    meets_criteria = django_filters.BooleanFilter(label="满足判定标准")
+    meets_criteria = django_filters.ChoiceFilter(
+        label="满足判定标准", choices=(("1", "是"), ("0", "否")), method="filter_meets", empty_label="全部"
+    )
     min_n = django_filters.NumberFilter(label="N ≥", field_name="n", lookup_expr="gte")
 
     class Meta:
@@ -54,3 +56,6 @@ class PairResultFilterSet(django_filters.FilterSet):
         fields = ["q", "meets_criteria", "min_n"]
 
     filter_q = SignalFilterSet.filter_q
+
+    def filter_meets(self, queryset, name, value):
+        return queryset.filter(meets_criteria=value == "1")

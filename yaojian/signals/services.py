@@ -138,7 +138,7 @@ def run_signals(
         with transaction.atomic():
             run.pk = None
             run.status, run.error = RunStatus.FAILED, str(exc)
-            run.duration_s = time.perf_counter() - started
+            run.duration_s = round(time.perf_counter() - started, 3)
             run.save()
             _audit_run(run, actor)
         raise
@@ -169,7 +169,7 @@ def _detect(run: SignalRun, config: dict, started: float) -> None:
     results = _store_results(run, table, analysis, meets)
     new = _update_signals(run, results)
     run.n_new_signals = new
-    run.duration_s = time.perf_counter() - started
+    run.duration_s = round(time.perf_counter() - started, 3)
     run.save(update_fields=["n_new_signals", "duration_s"])
 
 

@@ -39,3 +39,23 @@ def test_open_a_signal_and_its_case_series(transactional_db, live_server, world,
     page.click("table.case-series >> text=SIG-4")
     page.wait_for_selector("text=不良反应报告")
     assert "/adr/" in page.url
+
+
+@pytest.mark.browser
+def test_new_run_from_the_form(transactional_db, live_server, world, page):
+    build_cases(world)
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "district")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/signals/runs/add/")
+    page.fill("input[name=date_from]", "2025-01-01")
+    page.fill("input[name=date_to]", "2025-12-31")
+    page.check("input[name=strata][value=sex]")
+    page.fill("input[name=chi2]", "2")
+    page.screenshot(path=str(ARTIFACTS / "signal-run-form.png"), full_page=True)
+    page.click("text=开始检测")
+    page.wait_for_selector("text=组合检测结果")
+    assert "检测完成" in page.inner_text(".messages") and "鼓楼区" in page.inner_text("dl.facts")
+    page.screenshot(path=str(ARTIFACTS / "signal-run.png"), full_page=True)

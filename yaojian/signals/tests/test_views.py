@@ -63,7 +63,7 @@ def test_new_run_form_runs_and_shows_the_run(world):
 
 def test_run_page_exports_its_pairs(signal, world):
     client = client_for(world.users["district"])
-    response = client.get(signal.first_run.get_absolute_url(), {"export": "xlsx", "meets_criteria": "true"})
+    response = client.get(signal.first_run.get_absolute_url(), {"export": "xlsx", "meets_criteria": "1"})
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
     assert rows[0][:3] == ("药品", "不良事件", "报告数 N") and len(rows) == 2
 
