@@ -10,7 +10,7 @@ class SignalFilterSet(django_filters.FilterSet):
     """Signals by status, product, event, run and measure thresholds (on the latest result)."""
 
     q = django_filters.CharFilter(label="药品/事件", method="filter_q")
-    status = django_filters.MultipleChoiceFilter(label="处置状态", choices=SignalStatus.choices)
+    status = django_filters.ChoiceFilter(label="处置状态", choices=SignalStatus.choices, empty_label="全部")
     event = django_filters.CharFilter(label="不良事件", field_name="event_label", lookup_expr="icontains")
     run = django_filters.NumberFilter(label="检测批次（编号）", method="filter_run")
     min_n = django_filters.NumberFilter(label="N ≥", field_name="latest_result__n", lookup_expr="gte")

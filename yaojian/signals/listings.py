@@ -5,7 +5,7 @@ import django_tables2 as tables
 from yaojian.adr.models import AdrReport
 from yaojian.core.views_generic import RecordTable
 
-from .models import PairResult, Signal, SignalRun
+from .models import PairResult, Signal, SignalRun, scope_name
 
 
 class MeasureColumn(tables.Column):
@@ -46,8 +46,6 @@ class SignalRunTable(RecordTable):
         )
 
     def render_scope(self, value):
-        from .views import scope_name
-
         return scope_name(value)
 
     def render_duration_s(self, value):

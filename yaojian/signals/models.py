@@ -11,8 +11,17 @@ from django.db import models
 from django.urls import reverse
 
 from yaojian.adr.models import ReactionTerm
+from yaojian.core.models import Division
 from yaojian.registry.choices import ProductCategory
 from yaojian.registry.models import Product
+
+
+def scope_name(prefix: str) -> str:
+    """检测范围 in words: 全国, or the division whose code the prefix starts."""
+    if not prefix:
+        return "全国"
+    division = Division.objects.select_related("parent__parent").filter(code=prefix.ljust(6, "0")).first()
+    return division.full_name if division else prefix
 
 
 class RunStatus(models.TextChoices):

@@ -10,7 +10,6 @@ from django.views import View
 
 from yaojian.adr.models import AdrReport
 from yaojian.core import access
-from yaojian.core.models import Division
 from yaojian.core.views_generic import ObjectListView, ScopedMixin, export_table, field_rows, paginate
 from yaojian.registry.models import Product
 
@@ -18,15 +17,7 @@ from . import forms, services
 from .dataset import STRATA
 from .filtersets import PairResultFilterSet, SignalFilterSet, SignalRunFilterSet
 from .listings import CaseSeriesTable, PairResultTable, SignalRunTable, SignalTable
-from .models import PairResult, Signal, SignalRun
-
-
-def scope_name(prefix: str) -> str:
-    """检测范围 in words: 全国, or the division whose code the prefix starts."""
-    if not prefix:
-        return "全国"
-    division = Division.objects.select_related("parent__parent").filter(code=prefix.ljust(6, "0")).first()
-    return division.full_name if division else prefix
+from .models import PairResult, Signal, SignalRun, scope_name
 
 
 class SignalRunListView(ObjectListView):
