@@ -61,6 +61,13 @@ SIGNALS = ("signals.signalrun", "signals.pairresult", "signals.signal", "signals
 for _role in (Role.ADMIN, Role.REGULATOR, Role.ADR_ANALYST):
     PERMISSIONS[_role] = PERMISSIONS[_role] | {label: ALL for label in SIGNALS}
 
+# Product risk scores 产品风险: whoever reads the enterprise scores reads them, with the same rights.
+for _role in list(PERMISSIONS):
+    if "risk.riskassessment" in PERMISSIONS[_role]:
+        PERMISSIONS[_role] = PERMISSIONS[_role] | {
+            "risk.productriskassessment": PERMISSIONS[_role]["risk.riskassessment"]
+        }
+
 
 def _label(model) -> str:
     return model._meta.label_lower

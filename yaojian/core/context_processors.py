@@ -19,6 +19,7 @@ MENU = [
     ("行政处罚", "enforcement:penalty-list", "enforcement.penalty"),
     ("信用评价", "credit:creditrating-list", "credit.creditrating"),
     ("分级监管", "risk:riskassessment-list", "risk.riskassessment"),
+    ("产品风险", "risk:productriskassessment-list", "risk.productriskassessment"),
     ("技术帮扶", "risk:assistancecase-list", "risk.assistancecase"),
     ("推送清单", "risk:push-list", "risk.push"),
     ("数据导入", "imports:job-list", "imports.importjob"),

@@ -32,7 +32,7 @@ from yaojian.enforcement.tables import PenaltyTable
 from yaojian.inspections.models import Defect, Inspection
 from yaojian.inspections.tables import InspectionTable
 from yaojian.risk.models import RiskAssessment
-from yaojian.risk.views import panel_context
+from yaojian.risk.views import panel_context, product_panel_context
 from yaojian.sampling.models import SamplingTest
 from yaojian.sampling.tables import SamplingTestTable
 
@@ -337,6 +337,7 @@ class ProductDetailView(ObjectDetailView):
             "linked": linked,
             "can_change": self.can(access.CHANGE),
             "risk_attributes": product.risk_attributes,
+            **product_panel_context(request, product),
         }
 
 

@@ -1,10 +1,15 @@
-"""Default risk-model parameters 风险模型参数 (version 1).
+"""Default risk-model parameters 风险模型参数: version 1 and the revisions that followed it.
 
 The model follows the structure of PIC/S PI 037-1: an *intrinsic* risk (what the
 enterprise is and handles) combined with a *compliance* risk (how it has behaved),
 then a supervision level from the two and the credit grade. Every number here is a
 policy choice, stored in a versioned ``RiskModelConfig`` row that an administrator can
 change; each score records the version it used.
+
+``DEFAULT_PARAMETERS`` is version 1 and never changes meaning. A later factor arrives as a
+revision in ``REVISIONS``: a data migration stores a new version that adds only the new
+keys to the active parameters (an administrator's own edits are kept), so every older
+version still scores exactly as it did.
 """
 
 DEFAULT_PARAMETERS = {
@@ -65,6 +70,50 @@ DEFAULT_PARAMETERS = {
     "inspection_interval_months": {"1": 36, "2": 24, "3": 12, "4": 6},
 }
 
+# Product risk 产品风险 (revision of version 2): the same intrinsic × compliance structure per product.
+PRODUCT_RISK_PARAMETERS = {
+    "category_base": {"drug": 1.0, "device": 1.0, "cosmetic": 0.5},
+    "attribute_weights": {
+        "is_vaccine": 3.0,
+        "is_blood_product": 3.0,
+        "is_injection": 1.5,
+        "is_sterile_device": 1.5,
+        "is_implant": 2.5,
+        "is_paediatric": 1.0,
+        "is_narcotic_psychotropic": 2.5,
+        "is_cold_chain": 1.5,
+    },
+    "device_class_weights": {"3": 1.5, "2": 0.5},
+    "drug_type_weights": {"biological": 1.0},
+    "prescription_weight": 0.5,
+    # Seed 004's high-frequency scenarios: a product used by a medical-aesthetics institution
+    # (医美药械组合, seen in its sampling, ADR reports or complaints) and online sales (a complaint
+    # about the product whose subject names an online channel).
+    "medical_aesthetics_weight": 1.5,
+    "online_sales_weight": 1.0,
+    "online_sales_keywords": ["网络", "网店", "网售", "电商", "直播", "平台"],
+    "sampling_failure_weight": 3.0,
+    "adr_serious_weight": 0.6,
+    "adr_death_weight": 2.0,
+    # ADR reports per product per year taken as the reference rate, by product category.
+    "adr_reference_per_year": {"drug": 1.0, "device": 0.5, "cosmetic": 0.2},
+    "adr_rate_weight": 1.0,  # × log2(rate / reference), above the reference only
+    "complaint_substantiated_weight": 1.0,
+    "complaint_weight": 0.2,
+    "penalty_weight": 2.0,
+    # Share of the holder's / a different manufacturer's compliance risk carried by each product.
+    "holder_compliance_weight": 0.3,
+    "manufacturer_compliance_weight": 0.2,
+    "intrinsic_thresholds": [2.5, 5.0],
+    "compliance_thresholds": [2.0, 5.0],
+    "level_matrix": [[1, 2, 3], [1, 2, 4], [2, 3, 4]],
+}
+
+# Revisions after version 1, in order: (note, keys added). Each is stored by its own data migration.
+REVISIONS = [
+    ("产品风险评分", {"product_risk": PRODUCT_RISK_PARAMETERS}),
+]
+
 # Action rules 处置规则 (version 1). Each rule: conditions (all must hold) and an action.
 DEFAULT_RULES = [
     {
@@ -87,3 +136,24 @@ DEFAULT_RULES = [
         "params": {"standard_rectification_days": 30, "shortening": 0.3},
     },
 ]
+
+
+def add_revision(config_model, note: str, additions: dict):
+    """Store a new active version that adds ``additions`` to the active parameters.
+
+    Keys the active version already has are left as they are. Works on the historical model
+    inside a data migration as well as on the live one; creates version 1 first on an empty table.
+    """
+    active = config_model.objects.filter(is_active=True).order_by("-version").first()
+    active = active or config_model.objects.order_by("-version").first()
+    if active is None:
+        active = config_model.objects.create(version=1, parameters=DEFAULT_PARAMETERS, is_active=True, note="默认参数")
+    missing = {key: value for key, value in additions.items() if key not in active.parameters}
+    if not missing:
+        return active
+    latest = config_model.objects.order_by("-version").values_list("version", flat=True).first()
+    config = config_model.objects.create(
+        version=latest + 1, parameters={**active.parameters, **missing}, is_active=True, note=note
+    )
+    config_model.objects.exclude(pk=config.pk).update(is_active=False)
+    return config

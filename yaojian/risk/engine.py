@@ -21,6 +21,7 @@ from yaojian.complaints.models import Complaint
 from yaojian.credit.models import CreditRating
 from yaojian.enforcement.models import Penalty
 from yaojian.inspections.models import Defect, Inspection
+from yaojian.registry.choices import DeviceClass, DrugType, EnterpriseType
 from yaojian.registry.models import Enterprise, Product
 from yaojian.sampling.models import SamplingTest
 
@@ -40,8 +41,20 @@ FACTOR_LABELS = {
     "complaint": "投诉举报",
     "penalty": "行政处罚",
     "credit": "信用等级",
+    # Product factors 产品风险因素 (the shared keys above keep their labels).
+    "category": "产品类别",
+    "medical_aesthetics": "医美药械组合",
+    "online_sales": "网络销售",
+    "holder_risk": "持有人合规风险",
+    "manufacturer_risk": "生产企业合规风险",
 }
 INTRINSIC_FACTORS = ("type_scale", "product_attributes", "product_count")
+PRODUCT_INTRINSIC_FACTORS = ("category", "product_attributes", "medical_aesthetics", "online_sales")
+
+
+def counted_adr_reports():
+    """ADR reports that count: merged duplicates and nullified reports are left out."""
+    return AdrReport.objects.filter(duplicate_of__isnull=True, is_nullified=False)
 
 
 @dataclass
@@ -67,6 +80,69 @@ class ScoreTable:
 
     def __len__(self):
         return len(self.enterprise_ids)
+
+    def detail(self, key: str, i: int) -> str:
+        n = _count(self.counts, key, i)
+        if key == "type_scale":
+            return "按企业类型与规模确定的基础风险"
+        if key == "product_attributes":
+            names = [str(Product._meta.get_field(f).verbose_name) for f, on in self.product_flags.items() if on[i]]
+            return "涉及" + "、".join(names)
+        if key == "product_count":
+            return "持有或生产的品种数量"
+        if key == "credit":
+            return f"最近信用等级 {self.credit_grades[i]}"
+        if key == "adr_rate":
+            return f"近一年不良反应报告 {n} 份，高于全国均值"
+        return _window_detail(self.lookback_days, n)
+
+
+@dataclass
+class ProductScoreTable:
+    """Scores of a set of products as of one date, column-wise (产品风险)."""
+
+    as_of: datetime.date
+    config_version: int
+    product_ids: np.ndarray
+    division_codes: np.ndarray
+    contributions: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+    attribute_parts: dict[str, np.ndarray]  # label → contribution of each intrinsic attribute
+    partner_compliance: dict[str, np.ndarray]  # holder / manufacturer compliance risk behind their factors
+    lookback_days: int
+    intrinsic: np.ndarray = field(init=False)
+    compliance: np.ndarray = field(init=False)
+    score: np.ndarray = field(init=False)
+    level: np.ndarray = field(init=False)
+
+    def __len__(self):
+        return len(self.product_ids)
+
+    def detail(self, key: str, i: int) -> str:
+        n = _count(self.counts, key, i)
+        if key == "category":
+            return "按产品类别确定的基础风险"
+        if key == "product_attributes":
+            return "属于" + "、".join(label for label, part in self.attribute_parts.items() if part[i] > 0)
+        if key == "medical_aesthetics":
+            return "曾在医疗美容机构抽检、使用或被投诉"
+        if key == "online_sales":
+            return f"涉及网络销售的投诉 {n} 件"
+        if key == "adr_rate":
+            return f"近一年不良反应报告 {n} 份，高于参考水平"
+        if key in ("holder_risk", "manufacturer_risk"):
+            who = "持有人" if key == "holder_risk" else "生产企业"
+            return f"{who}合规风险 {self.partner_compliance[key][i]:.2f}"
+        return _window_detail(self.lookback_days, n)
+
+
+def _count(counts: dict, key: str, i: int) -> int:
+    values = counts.get(key)
+    return int(values[i]) if values is not None else 0
+
+
+def _window_detail(lookback_days: int, n: int) -> str:
+    return f"近{lookback_days // 365}年 {n} 项（按时间衰减计分）"
 
 
 class _Aligner:
@@ -100,13 +176,23 @@ def _monthly(queryset, enterprise_field: str, date_field: str, as_of, lookback_d
     """Counts per (enterprise, month[, group values]) of events in the look-back window."""
     start = as_of - datetime.timedelta(days=lookback_days)
     rows = (
-        queryset.filter(**{f"{date_field}__gt": start, f"{date_field}__lte": as_of})
+        queryset.filter(
+            **{f"{date_field}__gt": start, f"{date_field}__lte": as_of, f"{enterprise_field}__isnull": False}
+        )
         .annotate(_month=TruncMonth(date_field))
         .values(enterprise_field, "_month", *group.values())
         .annotate(_n=Count("pk"))
         .order_by()
     )
     return list(rows.values_list(enterprise_field, "_month", *group.values(), "_n"))
+
+
+def _decayed_counts(align: _Aligner, queryset, owner_field: str, date_field: str, as_of, lookback, half_life):
+    """Time-decayed and raw event counts per owner (enterprise or product) in the look-back window."""
+    rows = _monthly(queryset, owner_field, date_field, as_of, lookback)
+    owners = [r[0] for r in rows]
+    n = np.array([r[2] for r in rows], dtype=float)
+    return align.sum(owners, n * _decay([r[1] for r in rows], as_of, half_life)), align.sum(owners, n)
 
 
 def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_ids=None) -> ScoreTable:
@@ -173,11 +259,10 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
         counts[f"defect_{grade}"] = align.sum(ent, n)
 
     def decayed_factor(key, queryset, enterprise_field, date_field, weight):
-        rows = _monthly(limit(queryset, enterprise_field), enterprise_field, date_field, as_of, lookback)
-        ent = [r[0] for r in rows]
-        n = np.array([r[2] for r in rows], dtype=float)
-        contributions[key] = weight * align.sum(ent, n * _decay([r[1] for r in rows], as_of, half_life))
-        counts[key] = align.sum(ent, n)
+        decayed, counts[key] = _decayed_counts(
+            align, limit(queryset, enterprise_field), enterprise_field, date_field, as_of, lookback, half_life
+        )
+        contributions[key] = weight * decayed
 
     decayed_factor(
         "sampling_failure",
@@ -188,14 +273,14 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     )
     decayed_factor(
         "adr_serious",
-        AdrReport.objects.filter(seriousness="serious"),
+        counted_adr_reports().filter(seriousness="serious"),
         "enterprise_id",
         "reported_on",
         params["adr_serious_weight"],
     )
     decayed_factor(
         "adr_death",
-        AdrReport.objects.filter(seriousness="death"),
+        counted_adr_reports().filter(seriousness="death"),
         "enterprise_id",
         "reported_on",
         params["adr_death_weight"],
@@ -217,7 +302,7 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
 
     # ADR reporting rate over the last year against the national mean per product.
     year_rows = list(
-        limit(AdrReport.objects.all(), "enterprise_id")
+        limit(counted_adr_reports(), "enterprise_id")
         .filter(reported_on__gt=as_of - datetime.timedelta(days=365), reported_on__lte=as_of)
         .values("enterprise_id")
         .annotate(_n=Count("pk"))
@@ -304,9 +389,7 @@ def _finish(table: ScoreTable, grades: np.ndarray, params: dict) -> None:
     table.intrinsic = sum(c[k] for k in INTRINSIC_FACTORS)
     table.compliance = np.maximum(sum(v for k, v in c.items() if k not in INTRINSIC_FACTORS), 0.0)
     table.score = table.intrinsic + table.compliance
-    intrinsic_tier = np.digitize(table.intrinsic, params["intrinsic_thresholds"])
-    compliance_tier = np.digitize(table.compliance, params["compliance_thresholds"])
-    level = np.asarray(params["level_matrix"])[intrinsic_tier, compliance_tier]
+    level = matrix_level(table.intrinsic, table.compliance, params)
     bump = np.array([params["credit_level_bump"].get(g, 0) for g in grades], dtype=int)
     table.level = np.clip(level + bump, 1, 4)
     table.credit_grades = grades
@@ -314,8 +397,15 @@ def _finish(table: ScoreTable, grades: np.ndarray, params: dict) -> None:
     table.interval_months = np.array([intervals[str(v)] for v in table.level], dtype=int)
 
 
-def explain(table: ScoreTable, i: int, top: int | None = None) -> list[dict]:
-    """Factor contributions of enterprise ``i`` in words, largest first (主要风险因素)."""
+def matrix_level(intrinsic: np.ndarray, compliance: np.ndarray, params: dict) -> np.ndarray:
+    """Level 1–4 from the intrinsic tier × compliance tier matrix (PIC/S PI 037 style)."""
+    intrinsic_tier = np.digitize(intrinsic, params["intrinsic_thresholds"])
+    compliance_tier = np.digitize(compliance, params["compliance_thresholds"])
+    return np.asarray(params["level_matrix"])[intrinsic_tier, compliance_tier]
+
+
+def explain(table: "ScoreTable | ProductScoreTable", i: int, top: int | None = None) -> list[dict]:
+    """Factor contributions of enterprise or product ``i`` in words, largest first (主要风险因素)."""
     items = []
     for key, values in table.contributions.items():
         value = float(values[i])
@@ -326,25 +416,167 @@ def explain(table: ScoreTable, i: int, top: int | None = None) -> list[dict]:
                 "factor": key,
                 "label": FACTOR_LABELS[key],
                 "contribution": round(value, 4),
-                "detail": _detail(table, key, i),
+                "detail": table.detail(key, i),
             }
         )
     items.sort(key=lambda item: -abs(item["contribution"]))
     return items[:top] if top else items
 
 
-def _detail(table: ScoreTable, key: str, i: int) -> str:
-    count = table.counts.get(key)
-    n = int(count[i]) if count is not None else 0
-    if key == "type_scale":
-        return "按企业类型与规模确定的基础风险"
-    if key == "product_attributes":
-        names = [str(Product._meta.get_field(f).verbose_name) for f, on in table.product_flags.items() if on[i]]
-        return "涉及" + "、".join(names)
-    if key == "product_count":
-        return "持有或生产的品种数量"
-    if key == "credit":
-        return f"最近信用等级 {table.credit_grades[i]}"
-    if key == "adr_rate":
-        return f"近一年不良反应报告 {n} 份，高于全国均值"
-    return f"近{table.lookback_days // 365}年 {n} 项（按时间衰减计分）"
+# --- Product risk 产品风险 -------------------------------------------------------------------
+
+_PRODUCT_COLUMNS = ("pk", "holder_id", "manufacturer_id", "division_code", "category", "drug_type", "device_class")
+
+
+def _products_used_at(as_of: datetime.date, ids: np.ndarray, subset: bool, enterprise_type: str) -> np.ndarray:
+    """Products seen at enterprises of one type (sampled there, reported from there or complained about there)."""
+    sources = (
+        (SamplingTest.objects.filter(sampled_on__lte=as_of), "enterprise__type"),
+        (counted_adr_reports().filter(reported_on__lte=as_of), "reporting_enterprise__type"),
+        (Complaint.objects.filter(received_on__lte=as_of), "enterprise__type"),
+    )
+    found: set[int] = set()
+    for queryset, type_field in sources:
+        found |= set(
+            restrict(queryset.filter(**{type_field: enterprise_type}), "product_id", ids, subset)
+            .exclude(product_id=None)
+            .values_list("product_id", flat=True)
+            .distinct()
+        )
+    return np.isin(ids, np.fromiter(found, dtype=np.int64, count=len(found)))
+
+
+def compute_products(
+    as_of: datetime.date,
+    params: dict,
+    config_version: int,
+    enterprise_compliance: tuple[np.ndarray, np.ndarray],
+    product_ids=None,
+) -> ProductScoreTable:
+    """Score every product (or the given ones) with data up to ``as_of``.
+
+    ``enterprise_compliance`` holds sorted enterprise ids and their compliance risk, from the
+    enterprise scores of the same run; the holder's and a different manufacturer's share of it
+    becomes a factor of each product.
+    """
+    p = params["product_risk"]
+    half_life, lookback = float(params["half_life_days"]), int(params["lookback_days"])
+    flags = list(p["attribute_weights"])
+    products = Product.objects.all() if product_ids is None else Product.objects.filter(pk__in=list(product_ids))
+    rows = list(products.order_by("pk").values_list(*_PRODUCT_COLUMNS, "is_prescription", *flags))
+    cols = np.array(rows, dtype=object).reshape(len(rows), len(_PRODUCT_COLUMNS) + 1 + len(flags)).T
+    ids = cols[0].astype(np.int64)
+    holder, manufacturer, category = cols[1], cols[2], cols[4]  # manufacturer may be None
+    align = _Aligner(ids)
+    subset = product_ids is not None
+    contributions: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
+
+    def mapped(values, weights: dict) -> np.ndarray:
+        return np.array([weights.get(v, 0.0) for v in values], dtype=float)
+
+    # Intrinsic: category, risk attributes, and the two high-frequency scenarios.
+    contributions["category"] = mapped(category, p["category_base"])
+    parts = {
+        str(Product._meta.get_field(f).verbose_name): p["attribute_weights"][f] * cols[8 + k].astype(bool)
+        for k, f in enumerate(flags)
+    }
+    for value, weight in p["device_class_weights"].items():
+        parts[f"{DeviceClass(value).label}医疗器械"] = weight * (cols[6] == value)
+    for value, weight in p["drug_type_weights"].items():
+        parts[str(DrugType(value).label)] = weight * (cols[5] == value)
+    parts["处方药"] = p["prescription_weight"] * cols[7].astype(bool)
+    contributions["product_attributes"] = sum(parts.values(), np.zeros(len(ids)))
+    contributions["medical_aesthetics"] = p["medical_aesthetics_weight"] * _products_used_at(
+        as_of, ids, subset, EnterpriseType.AESTHETICS
+    )
+    online = Q()
+    for keyword in p["online_sales_keywords"]:
+        online |= Q(subject__contains=keyword)
+    online_rows = list(
+        restrict(Complaint.objects.filter(online, received_on__lte=as_of), "product_id", ids, subset)
+        .exclude(product_id=None)
+        .values("product_id")
+        .annotate(_n=Count("pk"))
+        .order_by()
+        .values_list("product_id", "_n")
+    )
+    counts["online_sales"] = align.sum([r[0] for r in online_rows], [r[1] for r in online_rows])
+    contributions["online_sales"] = p["online_sales_weight"] * (counts["online_sales"] > 0)
+
+    # Compliance: the product's own records, time-decayed.
+    own = {
+        "sampling_failure": (SamplingTest.objects.filter(result="fail"), "sampled_on", "sampling_failure_weight"),
+        "adr_serious": (counted_adr_reports().filter(seriousness="serious"), "reported_on", "adr_serious_weight"),
+        "adr_death": (counted_adr_reports().filter(seriousness="death"), "reported_on", "adr_death_weight"),
+        "complaint_substantiated": (
+            Complaint.objects.filter(substantiated=True),
+            "received_on",
+            "complaint_substantiated_weight",
+        ),
+        "complaint": (Complaint.objects.exclude(substantiated=True), "received_on", "complaint_weight"),
+        "penalty": (Penalty.objects.all(), "decided_on", "penalty_weight"),
+    }
+    for key, (queryset, date_field, weight) in own.items():
+        decayed, counts[key] = _decayed_counts(
+            align, restrict(queryset, "product_id", ids, subset), "product_id", date_field, as_of, lookback, half_life
+        )
+        contributions[key] = p[weight] * decayed
+
+    # ADR reports over the last year against the category's reference rate.
+    year_rows = list(
+        restrict(counted_adr_reports(), "product_id", ids, subset)
+        .filter(reported_on__gt=as_of - datetime.timedelta(days=365), reported_on__lte=as_of)
+        .values("product_id")
+        .annotate(_n=Count("pk"))
+        .order_by()
+        .values_list("product_id", "_n")
+    )
+    counts["adr_rate"] = align.sum([r[0] for r in year_rows], [r[1] for r in year_rows])
+    ratio = counts["adr_rate"] / np.maximum(mapped(category, p["adr_reference_per_year"]), 1e-9)
+    contributions["adr_rate"] = p["adr_rate_weight"] * np.log2(np.maximum(ratio, 1.0))
+
+    # The holder's and (when different) the manufacturer's compliance risk.
+    ent_ids, ent_compliance = enterprise_compliance
+
+    def compliance_of(owners: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(ids))
+        pos, found = _Aligner(ent_ids).positions(owners)
+        out[found] = ent_compliance[pos]
+        return out * (owners > 0)
+
+    holder_ids = np.array([h or 0 for h in holder], dtype=np.int64)
+    maker_ids = np.array([m or 0 for m in manufacturer], dtype=np.int64)
+    separate = (maker_ids > 0) & (maker_ids != holder_ids)
+    partner = {"holder_risk": compliance_of(holder_ids), "manufacturer_risk": compliance_of(maker_ids) * separate}
+    contributions["holder_risk"] = p["holder_compliance_weight"] * partner["holder_risk"]
+    contributions["manufacturer_risk"] = p["manufacturer_compliance_weight"] * partner["manufacturer_risk"]
+
+    table = ProductScoreTable(
+        as_of=as_of,
+        config_version=config_version,
+        product_ids=ids,
+        division_codes=cols[3],
+        contributions=contributions,
+        counts=counts,
+        attribute_parts=parts,
+        partner_compliance=partner,
+        lookback_days=lookback,
+    )
+    table.intrinsic = sum((contributions[k] for k in PRODUCT_INTRINSIC_FACTORS), np.zeros(len(ids)))
+    table.compliance = sum(
+        (v for k, v in contributions.items() if k not in PRODUCT_INTRINSIC_FACTORS), np.zeros(len(ids))
+    )
+    table.score = table.intrinsic + table.compliance
+    table.level = matrix_level(table.intrinsic, table.compliance, p)
+    return table
+
+
+def products_of(enterprise_ids) -> list[int]:
+    """Products held or made by these enterprises (rescored when the enterprises' records change)."""
+    ids = list(enterprise_ids)
+    return list(
+        Product.objects.filter(Q(holder_id__in=ids) | Q(manufacturer_id__in=ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

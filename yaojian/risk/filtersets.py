@@ -2,9 +2,9 @@ import django_filters
 from django.utils import timezone
 
 from yaojian.core.filtersets import RegulatedFilterSet
-from yaojian.registry.choices import EnterpriseType
+from yaojian.registry.choices import EnterpriseType, ProductCategory
 
-from .models import AssistanceCase, CaseStatus, Push, RiskAssessment, SupervisionLevel
+from .models import AssistanceCase, CaseStatus, ProductRiskAssessment, Push, RiskAssessment, SupervisionLevel
 
 
 class RiskAssessmentFilterSet(RegulatedFilterSet):
@@ -27,6 +27,19 @@ class RiskAssessmentFilterSet(RegulatedFilterSet):
         return (
             queryset.filter(next_inspection_due__lt=today) if value else queryset.filter(next_inspection_due__gte=today)
         )
+
+
+class ProductRiskFilterSet(RegulatedFilterSet):
+    search_fields = ("product__name", "product__approval_number", "product__holder__name")
+
+    level = django_filters.MultipleChoiceFilter(label="风险等级", choices=SupervisionLevel.choices)
+    category = django_filters.MultipleChoiceFilter(
+        label="产品类别", field_name="product__category", choices=ProductCategory.choices
+    )
+
+    class Meta:
+        model = ProductRiskAssessment
+        fields = ["q", "division", "level", "category"]
 
 
 class AssistanceCaseFilterSet(RegulatedFilterSet):

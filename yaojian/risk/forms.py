@@ -44,9 +44,10 @@ class ConfigForm(forms.Form):
             raise forms.ValidationError(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from exc
         if not isinstance(value, dict):
             raise forms.ValidationError("参数应为一个 JSON 对象")
-        from .defaults import DEFAULT_PARAMETERS
+        from .defaults import DEFAULT_PARAMETERS, REVISIONS
 
-        unknown = sorted(set(value) - set(DEFAULT_PARAMETERS))
+        known = set(DEFAULT_PARAMETERS).union(*(additions for _, additions in REVISIONS))
+        unknown = sorted(set(value) - known)
         if unknown:
             raise forms.ValidationError("未知参数：" + "、".join(unknown))
         return value

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from yaojian.registry.models import Enterprise
+from yaojian.registry.models import Enterprise, Product
 
 
 class EnterpriseRecord(models.Model):
@@ -75,6 +75,36 @@ class RiskAssessment(EnterpriseRecord):
 
     def __str__(self):
         return f"{self.enterprise_id} {self.as_of} {self.score:.2f}"
+
+
+class ProductRiskAssessment(models.Model):
+    """One risk score 产品风险 of a product as of a date, with its factor contributions.
+
+    Like the enterprise scores, a row is written only when the score or level changes. The
+    division is the holder's; an enterprise user sees the products it holds or makes.
+    """
+
+    product = models.ForeignKey(Product, verbose_name="产品", on_delete=models.CASCADE, related_name="risk_assessments")
+    division_code = models.CharField("行政区划代码", max_length=6, db_index=True)
+    as_of = models.DateField("评估基准日", db_index=True)
+    config_version = models.PositiveIntegerField("参数版本")
+    intrinsic_score = models.FloatField("固有风险")
+    compliance_score = models.FloatField("合规风险")
+    score = models.FloatField("产品风险", db_index=True)
+    level = models.PositiveSmallIntegerField("风险等级", choices=SupervisionLevel.choices, db_index=True)
+    factors = models.JSONField("风险因素")
+    is_current = models.BooleanField("当前", default=True, db_index=True)
+    computed_at = models.DateTimeField("计算时间", auto_now_add=True)
+
+    scope_enterprise_fields = ("product__holder_id", "product__manufacturer_id")
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        verbose_name = verbose_name_plural = "产品风险评估"
+        indexes = [models.Index(fields=["product", "-as_of"])]
+
+    def __str__(self):
+        return f"{self.product_id} {self.as_of} {self.score:.2f}"
 
 
 class LevelChange(EnterpriseRecord):

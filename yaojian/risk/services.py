@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from yaojian.core import audit
 from yaojian.core.choices import AuditAction
+from yaojian.registry.models import Product
 
 from . import engine
-from .defaults import DEFAULT_PARAMETERS
-from .models import LevelChange, RiskAssessment, RiskModelConfig
+from .defaults import REVISIONS, add_revision
+from .models import LevelChange, ProductRiskAssessment, RiskAssessment, RiskModelConfig
 
 SCORE_TOLERANCE = 1e-6
 
@@ -20,9 +21,9 @@ SCORE_TOLERANCE = 1e-6
 def active_config() -> RiskModelConfig:
     config = RiskModelConfig.objects.filter(is_active=True).order_by("-version").first()
     if config is None:
-        config, _ = RiskModelConfig.objects.get_or_create(
-            version=1, defaults={"parameters": DEFAULT_PARAMETERS, "is_active": True, "note": "默认参数"}
-        )
+        # An emptied table (the migrations store these versions; a flushed test database does not keep them).
+        for note, additions in REVISIONS:
+            config = add_revision(RiskModelConfig, note, additions)
     return config
 
 
@@ -61,13 +62,34 @@ class RecomputeResult:
     changed: int
     level_changes: int
     config_version: int
+    products_scored: int = 0
+    products_changed: int = 0
+
+
+def _moved(current: dict, ids: np.ndarray, score: np.ndarray, level: np.ndarray, version: int):
+    """Rows whose score, level or configuration version differ from the stored current assessment.
+
+    Returns the mask and the previous levels (0 where there was no assessment yet).
+    """
+    keys = ids.tolist()
+    prev_score = np.array([current[k].score if k in current else np.nan for k in keys], dtype=float)
+    prev_level = np.array([current[k].level if k in current else 0 for k in keys], dtype=int)
+    prev_version = np.array([current[k].config_version if k in current else 0 for k in keys], dtype=int)
+    moved = (
+        np.isnan(prev_score)
+        | (np.abs(np.nan_to_num(prev_score) - score) > SCORE_TOLERANCE)
+        | (prev_level != level)
+        | (prev_version != version)
+    )
+    return moved, prev_level
 
 
 @transaction.atomic
 def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=None) -> RecomputeResult:
-    """Score enterprises and store a new assessment where the score or level moved.
+    """Score enterprises and their products; store a new assessment where a score or level moved.
 
-    Full (nightly) when ``enterprise_ids`` is None, incremental otherwise. Level changes
+    Full (nightly) when ``enterprise_ids`` is None, incremental otherwise (the enterprises and
+    the products they hold or make). Level changes
     are logged with the factors behind them; one audit record covers the run.
     """
     as_of = as_of or timezone.localdate()
@@ -82,19 +104,11 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
             enterprise_ids is not None,
         ).only("id", "enterprise_id", "score", "level", "config_version", "last_inspected_on")
     }
-    prev_score = np.array([current[e].score if e in current else np.nan for e in table.enterprise_ids.tolist()])
-    prev_level = np.array([current[e].level if e in current else 0 for e in table.enterprise_ids.tolist()])
-    prev_version = np.array([current[e].config_version if e in current else 0 for e in table.enterprise_ids.tolist()])
+    moved, prev_level = _moved(current, table.enterprise_ids, table.score, table.level, config.version)
     prev_last = np.array(
         [_ordinal(current[e].last_inspected_on) if e in current else -1 for e in table.enterprise_ids.tolist()]
     )
-    changed = (
-        np.isnan(prev_score)
-        | (np.abs(np.nan_to_num(prev_score) - table.score) > SCORE_TOLERANCE)
-        | (prev_level != table.level)
-        | (prev_version != config.version)
-        | (prev_last != table.last_inspected)
-    )
+    changed = moved | (prev_last != table.last_inspected)
     idx = np.flatnonzero(changed)
     new_rows, level_rows = [], []
     for i in idx.tolist():
@@ -133,6 +147,9 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
     RiskAssessment.objects.filter(pk__in=stale).update(is_current=False)
     RiskAssessment.objects.bulk_create(new_rows, batch_size=2000)
     LevelChange.objects.bulk_create(level_rows, batch_size=2000)
+    products_scored = products_changed = 0
+    if "product_risk" in config.parameters:  # versions before the product model score enterprises only
+        products_scored, products_changed = _recompute_products(table, as_of, config, enterprise_ids)
     audit.record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -145,9 +162,58 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
             "level_changes": len(level_rows),
             "config_version": config.version,
             "incremental": enterprise_ids is not None,
+            "products_scored": products_scored,
+            "products_changed": products_changed,
         },
     )
-    return RecomputeResult(len(table), len(new_rows), len(level_rows), config.version)
+    return RecomputeResult(
+        len(table), len(new_rows), len(level_rows), config.version, products_scored, products_changed
+    )
+
+
+def _recompute_products(table: engine.ScoreTable, as_of, config, enterprise_ids) -> tuple[int, int]:
+    """Score products (all, or those of the given enterprises) and store the ones that moved."""
+    subset = enterprise_ids is not None
+    product_ids = engine.products_of(enterprise_ids) if subset else None
+    ent_ids, compliance = table.enterprise_ids, table.compliance
+    if subset:
+        # A product's holder or manufacturer may lie outside the rescored enterprises: score it too.
+        pairs = Product.objects.filter(pk__in=product_ids).values_list("holder_id", "manufacturer_id")
+        partners = {e for pair in pairs for e in pair if e is not None}
+        missing = sorted(partners - set(ent_ids.tolist()))
+        if missing:
+            extra = engine.compute(as_of, config.parameters, config.version, missing)
+            ent_ids = np.concatenate([ent_ids, extra.enterprise_ids])
+            compliance = np.concatenate([compliance, extra.compliance])
+            order = np.argsort(ent_ids, kind="stable")
+            ent_ids, compliance = ent_ids[order], compliance[order]
+    products = engine.compute_products(as_of, config.parameters, config.version, (ent_ids, compliance), product_ids)
+    current = {
+        a.product_id: a
+        for a in engine.restrict(
+            ProductRiskAssessment.objects.filter(is_current=True), "product_id", products.product_ids, subset
+        ).only("id", "product_id", "score", "level", "config_version")
+    }
+    moved, _ = _moved(current, products.product_ids, products.score, products.level, config.version)
+    idx = np.flatnonzero(moved)
+    new_rows = [
+        ProductRiskAssessment(
+            product_id=int(products.product_ids[i]),
+            division_code=products.division_codes[i],
+            as_of=as_of,
+            config_version=config.version,
+            intrinsic_score=float(products.intrinsic[i]),
+            compliance_score=float(products.compliance[i]),
+            score=float(products.score[i]),
+            level=int(products.level[i]),
+            factors=engine.explain(products, i),
+        )
+        for i in idx.tolist()
+    ]
+    stale = [current[p].pk for p in products.product_ids[idx].tolist() if p in current]
+    ProductRiskAssessment.objects.filter(pk__in=stale).update(is_current=False)
+    ProductRiskAssessment.objects.bulk_create(new_rows, batch_size=2000)
+    return len(products), len(new_rows)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from yaojian.core.views_generic import RecordTable
 
-from .models import AssistanceCase, Push, RiskAssessment
+from .models import AssistanceCase, ProductRiskAssessment, Push, RiskAssessment
 
 
 def enterprise_link(record):
@@ -53,6 +53,41 @@ class RiskAssessmentTable(RecordTable):
         if value < timezone.localdate():
             return format_html('<span class="overdue">{}（逾期）</span>', value.isoformat())
         return value.isoformat()
+
+
+class ProductRiskTable(RecordTable):
+    """产品风险: each product's current risk, linked to its product page 一品一链."""
+
+    product = tables.Column(verbose_name="产品", linkify=lambda record: record.product.get_absolute_url())
+    product__category = tables.Column(verbose_name="产品类别")
+    holder = tables.Column(verbose_name="持有人/注册人", accessor="product__holder")
+    level = tables.Column()
+    score = tables.Column()
+    top_factor = tables.Column(verbose_name="首要因素", empty_values=(), orderable=False)
+
+    class Meta(RecordTable.Meta):
+        model = ProductRiskAssessment
+        fields = (
+            "product",
+            "product__category",
+            "holder",
+            "division_code",
+            "level",
+            "score",
+            "intrinsic_score",
+            "compliance_score",
+            "top_factor",
+            "as_of",
+        )
+        order_by = ("-score",)
+
+    def render_top_factor(self, record):
+        return record.factors[0]["label"] if record.factors else "—"
+
+    render_score = RiskAssessmentTable.render_score
+    render_intrinsic_score = RiskAssessmentTable.render_intrinsic_score
+    render_compliance_score = RiskAssessmentTable.render_compliance_score
+    render_level = RiskAssessmentTable.render_level
 
 
 class AssistanceCaseTable(RecordTable):

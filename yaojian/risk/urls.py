@@ -6,6 +6,7 @@ app_name = "risk"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("levels/", views.LevelListView.as_view(), name="riskassessment-list"),
+    path("products/", views.ProductRiskListView.as_view(), name="productriskassessment-list"),
     path("cases/", views.CaseListView.as_view(), name="assistancecase-list"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="assistancecase-detail"),
     path("pushes/", views.PushListView.as_view(), name="push-list"),

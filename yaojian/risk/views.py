@@ -25,6 +25,7 @@ from .models import (
     CaseStatus,
     EnterpriseTag,
     LevelChange,
+    ProductRiskAssessment,
     Push,
     RiskAssessment,
     RiskModelConfig,
@@ -33,7 +34,7 @@ from .models import (
     TeamRole,
     WarningStatus,
 )
-from .tables import AssistanceCaseTable, PushTable, RiskAssessmentTable
+from .tables import AssistanceCaseTable, ProductRiskTable, PushTable, RiskAssessmentTable
 
 
 class NoAddMixin:
@@ -52,6 +53,19 @@ class LevelListView(NoAddMixin, ObjectListView):
 
     def base_queryset(self):
         return RiskAssessment.objects.filter(is_current=True)
+
+
+class ProductRiskListView(NoAddMixin, ObjectListView):
+    """产品风险: the jurisdiction's products by current risk, highest first."""
+
+    model = ProductRiskAssessment
+    filterset_class = filtersets.ProductRiskFilterSet
+    table_class = ProductRiskTable
+    template_name = "risk/product_risk_list.html"
+    select_related = ("product", "product__holder")
+
+    def base_queryset(self):
+        return ProductRiskAssessment.objects.filter(is_current=True)
 
 
 class CaseListView(NoAddMixin, ObjectListView):
@@ -188,22 +202,39 @@ def panel_context(request, enterprise) -> dict:
     history = list(
         access.scoped(RiskAssessment.objects.filter(enterprise=enterprise), request.user).order_by("as_of", "id")
     )
-    current = history[-1] if history else None
-    factors = current.factors if current else []
     return {
         "enterprise": enterprise,
-        "current": current,
-        "factor_chart": json.dumps(
-            [{"name": f["label"], "value": f["contribution"], "detail": f["detail"]} for f in factors][::-1],
-            ensure_ascii=False,
-        ),
-        "history_chart": json.dumps([[a.as_of.isoformat(), round(a.score, 3), a.level] for a in history]),
+        **_charts(history),
         "changes": access.scoped(LevelChange.objects.filter(enterprise=enterprise), request.user)[:20],
         "tags": EnterpriseTag.objects.filter(enterprise=enterprise, is_active=True),
         "warnings": access.scoped(RiskWarning.objects.filter(enterprise=enterprise), request.user).select_related(
             "case"
         ),
     }
+
+
+def _charts(history: list) -> dict:
+    """The current assessment of a score history, its factors and the history as chart data."""
+    current = history[-1] if history else None
+    factors = current.factors if current else []
+    return {
+        "current": current,
+        "factor_chart": json.dumps(
+            [{"name": f["label"], "value": f["contribution"], "detail": f["detail"]} for f in factors][::-1],
+            ensure_ascii=False,
+        ),
+        "history_chart": json.dumps([[a.as_of.isoformat(), round(a.score, 3), a.level] for a in history]),
+    }
+
+
+def product_panel_context(request, product) -> dict:
+    """Context of the 产品风险 panel on the product page 一品一链 (empty for roles that may not read it)."""
+    if not access.has_perm(request.user, ProductRiskAssessment, access.VIEW):
+        return {}
+    history = list(
+        access.scoped(ProductRiskAssessment.objects.filter(product=product), request.user).order_by("as_of", "id")
+    )
+    return {"product_risk": _charts(history)}
 
 
 class EnterpriseRiskPanelView(ScopedMixin, View):
@@ -270,6 +301,9 @@ class DashboardView(ScopedMixin, View):
             "trend_json": json.dumps({"months": months, "series": trend}, ensure_ascii=False),
             "arrivals_json": json.dumps({"months": months, "series": arrivals}, ensure_ascii=False),
             "top": current.select_related("enterprise").order_by("-score")[:10],
+            "top_products": access.scoped(ProductRiskAssessment.objects.filter(is_current=True), user)
+            .select_related("product", "product__holder")
+            .order_by("-score", "product_id")[:10],
             "cases": cases.order_by("due_on")[:10],
             "priority": access.scoped(EnterpriseTag.objects.filter(is_active=True, tag="优先推荐"), user)
             .select_related("enterprise")
@@ -281,6 +315,7 @@ class DashboardView(ScopedMixin, View):
                 "cases": reverse("risk:assistancecase-list"),
                 "overdue_cases": reverse("risk:assistancecase-list") + "?overdue=true",
                 "pushes": reverse("risk:push-list"),
+                "products": reverse("risk:productriskassessment-list"),
             },
         }
         return render(request, "risk/dashboard.html", context)

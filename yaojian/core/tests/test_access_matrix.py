@@ -67,6 +67,7 @@ READERS = {
     "core.auditrecord": REGULATORS | {"auditor"},
     "imports.importjob": REGULATORS | {"adr_analyst"},
     "risk.riskassessment": REGULATORS | {"inspector", "enterprise"},
+    "risk.productriskassessment": REGULATORS | {"inspector", "enterprise"},
     "risk.assistancecase": REGULATORS | {"inspector", "enterprise"},
     "risk.push": REGULATORS | {"partner"},
     "risk.riskmodelconfig": REGULATORS,
@@ -182,6 +183,7 @@ ROUTES: dict[str, Route] = {
     # Risk portrait 风险画像 pages.
     "risk:dashboard": Route("page-list", "risk.riskassessment"),
     "risk:riskassessment-list": Route("page-list", "risk.riskassessment"),
+    "risk:productriskassessment-list": Route("page-list", "risk.productriskassessment"),
     "risk:enterprise-panel": Route("page-detail", "risk.riskassessment", "registry.enterprise"),
     "risk:assistancecase-list": Route("page-list", "risk.assistancecase"),
     "risk:assistancecase-detail": Route("page-case", "risk.assistancecase"),

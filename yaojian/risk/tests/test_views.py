@@ -108,6 +108,8 @@ def test_only_administrators_publish_parameters(world):
     bad = admin.post(url, {"parameters": "{not json", "note": "x"})
     assert bad.status_code == 400 and "JSON 格式错误" in bad.content.decode()
     assert admin.post(url, {"parameters": json.dumps({"no_such": 1}), "note": "x"}).status_code == 400
+    before = RiskModelConfig.objects.get(is_active=True)
     assert admin.post(url, data).status_code == 302
     config = RiskModelConfig.objects.get(is_active=True)
-    assert config.version == 2 and config.parameters["half_life_days"] == 180
+    assert config.version == before.version + 1 and config.parameters["half_life_days"] == 180
+    assert config.parameters["product_risk"] == before.parameters["product_risk"]  # the rest carries over
