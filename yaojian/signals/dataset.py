@@ -9,13 +9,14 @@ Everything after the query is NumPy over whole columns; Python touches only dist
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.functions import Cast, Coalesce
 
 from yaojian.adr.models import AdrDrug, DrugRole
 
@@ -25,6 +26,7 @@ AGE_EDGES = np.array([2, 12, 18, 65])
 AGE_GROUPS = np.array(["infant", "child", "adolescent", "adult", "elderly"], dtype=object)
 
 LOOKUP_CHUNK = 5000
+FETCH_CHUNK = 100_000
 _SPACES = re.compile(r"\s+")
 
 
@@ -56,9 +58,14 @@ class CaseTable:
         return int(self.report.size)
 
 
-def _quarter_index(days: np.ndarray) -> np.ndarray:
-    months = days.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    return months // 3
+def _fetch_columns(rows, dtypes) -> list[np.ndarray] | None:
+    """The query's columns as arrays, fetched in chunks (NULL → NaN in float columns); None if empty."""
+    parts, iterator = [], rows.iterator(chunk_size=FETCH_CHUNK)
+    while chunk := list(itertools.islice(iterator, FETCH_CHUNK)):
+        parts.append([np.array(col, dtype=t) for col, t in zip(zip(*chunk, strict=True), dtypes, strict=True)])
+    if not parts:
+        return None
+    return [np.concatenate(col) for col in zip(*parts, strict=True)]
 
 
 def quarter_labels(date_from: datetime.date, date_to: datetime.date) -> list[str]:
@@ -89,13 +96,13 @@ def _code_keys(ids: np.ndarray, texts: np.ndarray, id_prefix: str, text_prefix: 
     return codes, keys, labels, pks
 
 
-def _strata_codes(strata, days, sex, age, age_group) -> np.ndarray | None:
+def _strata_codes(strata, year, sex, age, age_group) -> np.ndarray | None:
     if not strata:
         return None
     columns = []
     for name in strata:
         if name == "year":
-            columns.append(days.astype("datetime64[Y]").astype(np.int64))
+            columns.append(year)
         elif name == "sex":
             columns.append(np.unique(sex.astype(str), return_inverse=True)[1])
         else:
@@ -133,33 +140,44 @@ def build_table(
         drugs = drugs.annotate(scope_category=Coalesce("product__category", "report__product__category")).filter(
             Q(scope_category=category)
         )
-    rows = list(
-        drugs.values_list(
+    # Texts only where no id codes the drug/event: most rows then carry "" and the fetch stays light.
+    rows = (
+        drugs.annotate(
+            unmapped_name=Case(When(product__isnull=True, then=F("name")), default=Value("")),
+            uncoded_term=Case(
+                When(report__reactions__coded_term__isnull=True, then=F("report__reactions__reported_term")),
+                default=Value(""),
+            ),
+            # ISO text parsed by NumPy in bulk (Django's SQLite date extraction is a Python call per row).
+            day=Cast("report__reported_on", CharField()),
+        )
+        .order_by()
+        .values_list(  # no ORDER BY: the rows are coded by sorting arrays anyway
             "report_id",
             "product_id",
-            "name",
+            "unmapped_name",
             "report__reactions__coded_term_id",
-            "report__reactions__reported_term",
-            "report__reported_on",
+            "uncoded_term",
+            "day",
             "report__patient_sex",
             "report__patient_age",
             "report__patient_age_group",
         )
     )
-    if not rows:
+    columns = _fetch_columns(rows, (np.int64, float, object, float, object, "datetime64[D]", object, float, object))
+    if columns is None:
         return None
-    report_pk, product, name, term, reported, day, sex, age, age_group = (
-        np.array(col, dtype=object) for col in zip(*rows, strict=True)
-    )
-    days = day.astype("datetime64[D]")
-    report_ids, report = np.unique(report_pk.astype(np.int64), return_inverse=True)
-    drug, drug_keys, drug_labels, drug_product = _code_keys(product.astype(float), name, "product", "name")
-    event, event_keys, event_labels, event_term = _code_keys(term.astype(float), reported, "term", "text")
-    quarter = _quarter_index(days)
+    report_pk, product, name, term, reported, day, sex, age, age_group = columns
+    months = day.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    year = months // 12 + 1970
+    report_ids, report = np.unique(report_pk, return_inverse=True)
+    drug, drug_keys, drug_labels, drug_product = _code_keys(product, name, "product", "name")
+    event, event_keys, event_labels, event_term = _code_keys(term, reported, "term", "text")
+    quarter = months // 3
     first_quarter = ((date_from.year - 1970) * 12 + date_from.month - 1) // 3
     report_quarter = np.zeros(report_ids.size, dtype=np.int64)
     report_quarter[report] = quarter - first_quarter
-    stratum = _strata_codes(list(strata), days, sex, age.astype(float), age_group)
+    stratum = _strata_codes(list(strata), year, sex, age, age_group)
     _label_ids(drug_labels, drug_product, event_labels, event_term)
     return CaseTable(
         report=report.reshape(-1),

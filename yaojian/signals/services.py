@@ -314,7 +314,7 @@ def cumulative_series(table: dataset.CaseTable, drugs: np.ndarray, events: np.nd
     All pairs at once: distinct-report counts per quarter by ``bincount``, cumulated with ``cumsum``
     (a report falls in one quarter, so cumulated distinct counts are exact); E stratified as in the
     run. EBGM uses the run's fitted prior throughout (the prior is not refitted per quarter).
-    Quarters before the drug and the event have both been reported have no value (None).
+    Quarters before the pair's first report have no value (None).
     """
     k, nq = drugs.size, len(table.quarters)
     if k == 0:
@@ -361,7 +361,7 @@ def cumulative_series(table: dataset.CaseTable, drugs: np.ndarray, events: np.nd
     fields = ("n", "expected", "ic", "ic025", "ic975", "ebgm", "eb05", "eb95")
     out = {name: np.full((k, nq), np.nan) for name in fields}
     for q in range(nq):  # a loop over the few quarters; each step is vectorised over the pairs
-        valid = np.flatnonzero(expected[:, q] > 0)
+        valid = np.flatnonzero((n[:, q] > 0) & (expected[:, q] > 0))
         if valid.size == 0:
             continue
         counts = PairCounts(
