@@ -74,7 +74,7 @@ def quarter_labels(date_from: datetime.date, date_to: datetime.date) -> list[str
     return [f"{1970 + q // 4}Q{q % 4 + 1}" for q in range(first, last + 1)]
 
 
-def _code_keys(ids: np.ndarray, texts: np.ndarray, id_prefix: str, text_prefix: str):
+def _code_keys(ids: np.ndarray, texts: np.ndarray, id_prefix: str, text_prefix: str, width: int):
     """Code per row: from the id where one is set (ids as float, NaN = none), else the normalised text.
 
     Returns codes and, per code, key, label source and id (0 for text keys).
@@ -82,7 +82,8 @@ def _code_keys(ids: np.ndarray, texts: np.ndarray, id_prefix: str, text_prefix: 
     has_id = ~np.isnan(ids)
     id_values, id_codes = np.unique(ids[has_id].astype(np.int64), return_inverse=True)
     raw, raw_codes = np.unique(texts[~has_id].astype(str), return_inverse=True)
-    normalised = np.array([normalise(t) for t in raw.tolist()], dtype=object)  # once per distinct text
+    # Once per distinct text; cut to the label's width (NFKC may lengthen a text slightly).
+    normalised = np.array([normalise(t)[:width] for t in raw.tolist()], dtype=object)
     text_values, text_of_raw = np.unique(normalised.astype(str), return_inverse=True)
     codes = np.empty(ids.size, dtype=np.int64)
     codes[has_id] = id_codes
@@ -171,8 +172,8 @@ def build_table(
     months = day.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
     year = months // 12 + 1970
     report_ids, report = np.unique(report_pk, return_inverse=True)
-    drug, drug_keys, drug_labels, drug_product = _code_keys(product, name, "product", "name")
-    event, event_keys, event_labels, event_term = _code_keys(term, reported, "term", "text")
+    drug, drug_keys, drug_labels, drug_product = _code_keys(product, name, "product", "name", 300)
+    event, event_keys, event_labels, event_term = _code_keys(term, reported, "term", "text", 250)
     quarter = months // 3
     first_quarter = ((date_from.year - 1970) * 12 + date_from.month - 1) // 3
     report_quarter = np.zeros(report_ids.size, dtype=np.int64)

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Subquery
 
 from yaojian.core import access, audit
 from yaojian.core.choices import AuditAction
@@ -166,8 +167,8 @@ def _detect(run: SignalRun, config: dict, started: float) -> None:
     run.n_reports, run.n_rows, run.n_pairs = c.n_reports, table.n_rows, int(c.n.size)
     run.n_flagged = int(meets.sum())
     run.save()
-    results = _store_results(run, table, analysis, meets)
-    new = _update_signals(run, results)
+    _store_results(run, table, analysis, meets)
+    new = _update_signals(run)
     run.n_new_signals = new
     run.duration_s = round(time.perf_counter() - started, 3)
     run.save(update_fields=["n_new_signals", "duration_s"])
@@ -183,7 +184,7 @@ def _pair_reports(table: dataset.CaseTable, counts: PairCounts) -> list[np.ndarr
     return np.split(table.report_ids[units % nr], bounds[1:])
 
 
-def _store_results(run, table, analysis, meets) -> list[PairResult]:
+def _store_results(run, table, analysis, meets) -> None:
     c, m, eb = analysis.counts, analysis.ratios, analysis.eb
     # Flags as text through a lookup on the bit pattern (2^4 combinations), not per pair.
     names = list(analysis.flags)
@@ -193,7 +194,7 @@ def _store_results(run, table, analysis, meets) -> list[PairResult]:
     series = cumulative_series(table, c.drug[meets], c.event[meets], analysis.prior)
     series_of = dict(zip(np.flatnonzero(meets).tolist(), series, strict=True))
     reports = _pair_reports(table, c)
-    columns = {
+    measures = {
         "expected": c.expected,
         "prr": m.prr,
         "prr_chi2": m.prr_chi2,
@@ -209,64 +210,75 @@ def _store_results(run, table, analysis, meets) -> list[PairResult]:
         "eb05": eb.eb05,
         "eb95": eb.eb95,
     }
-    values = {name: _db_floats(array) for name, array in columns.items()}
-    drug_keys, drug_labels = table.drug_keys[c.drug].tolist(), table.drug_labels[c.drug].tolist()
-    event_keys, event_labels = table.event_keys[c.event].tolist(), table.event_labels[c.event].tolist()
-    products, terms = table.drug_product[c.drug].tolist(), table.event_term[c.event].tolist()
-    n, meets_list = c.n.tolist(), meets.tolist()
-    results = [
-        PairResult(
-            run=run,
+    k = int(c.n.size)
+    _insert_results(
+        {
+            "run": [run.pk] * k,
+            "division_code": [run.division_code] * k,
+            "drug_key": table.drug_keys[c.drug].tolist(),
+            "drug_label": table.drug_labels[c.drug].tolist(),
+            "product": [pk or None for pk in table.drug_product[c.drug].tolist()],
+            "event_key": table.event_keys[c.event].tolist(),
+            "event_label": table.event_labels[c.event].tolist(),
+            "term": [pk or None for pk in table.event_term[c.event].tolist()],
+            "n": c.n.tolist(),
+            "flags": flag_text,
+            "meets_criteria": meets.tolist(),
+            "report_ids": [ids.tolist() for ids in reports],
+            "series": [series_of.get(i) for i in range(k)],
+            **{name: _db_floats(array) for name, array in measures.items()},
+        }
+    )
+
+
+def _insert_results(columns: dict[str, list]) -> None:
+    """One INSERT through ``executemany`` per block of pairs.
+
+    Django's ``bulk_create`` would split the rows into statements of at most 999 parameters on SQLite
+    (33 pairs each); ``executemany`` of one prepared INSERT writes them at driver speed on both databases.
+    JSON values go through the field's own preparation (text on SQLite, jsonb on PostgreSQL).
+    """
+    fields = [PairResult._meta.get_field(name) for name in columns]
+    for field in fields:
+        if isinstance(field, models.JSONField):
+            columns[field.name] = [
+                None if v is None else field.get_db_prep_save(v, connection) for v in columns[field.name]
+            ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(PairResult._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    rows = list(zip(*columns.values(), strict=True))
+    with connection.cursor() as cursor:
+        for lo in range(0, len(rows), BULK):
+            cursor.executemany(sql, rows[lo : lo + BULK])
+
+
+def _update_signals(run: SignalRun) -> int:
+    """Pairs meeting the criteria: signalled ones point at this run (one UPDATE), new ones become signals."""
+    flagged = run.results.filter(meets_criteria=True)
+    same_pair = flagged.filter(drug_key=OuterRef("drug_key"), event_key=OuterRef("event_key"))
+    scope = Signal.objects.filter(division_code=run.division_code)
+    scope.filter(Exists(same_pair)).update(latest_run=run, latest_result=Subquery(same_pair.values("pk")[:1]))
+    existing = set(scope.values_list("drug_key", "event_key"))
+    fresh = [
+        Signal(
             division_code=run.division_code,
-            drug_key=drug_keys[i][:320],
-            drug_label=drug_labels[i][:300],
-            product_id=products[i] or None,
-            event_key=event_keys[i][:270],
-            event_label=event_labels[i][:250],
-            term_id=terms[i] or None,
-            n=n[i],
-            flags=flag_text[i],
-            meets_criteria=meets_list[i],
-            report_ids=reports[i].tolist(),
-            series=series_of.get(i),
-            **{name: column[i] for name, column in values.items()},
+            drug_key=r.drug_key,
+            drug_label=r.drug_label,
+            product_id=r.product_id,
+            event_key=r.event_key,
+            event_label=r.event_label,
+            term_id=r.term_id,
+            first_run=run,
+            latest_run=run,
+            latest_result=r,
         )
-        for i in range(len(n))  # one model instance per pair: the rows bulk_create writes
+        for r in flagged.defer("report_ids", "series")
+        if (r.drug_key, r.event_key) not in existing
     ]
-    return PairResult.objects.bulk_create(results, batch_size=BULK)
-
-
-def _update_signals(run: SignalRun, results: list[PairResult]) -> int:
-    """Pairs meeting the criteria: new ones become signals; signalled ones point at this run."""
-    flagged = [r for r in results if r.meets_criteria]
-    existing = {
-        (drug, event): pk
-        for pk, drug, event in Signal.objects.filter(division_code=run.division_code).values_list(
-            "pk", "drug_key", "event_key"
-        )
-    }
-    fresh, seen = [], []
-    for r in flagged:
-        pk = existing.get((r.drug_key, r.event_key))
-        if pk is None:
-            fresh.append(
-                Signal(
-                    division_code=run.division_code,
-                    drug_key=r.drug_key,
-                    drug_label=r.drug_label,
-                    product_id=r.product_id,
-                    event_key=r.event_key,
-                    event_label=r.event_label,
-                    term_id=r.term_id,
-                    first_run=run,
-                    latest_run=run,
-                    latest_result=r,
-                )
-            )
-        else:
-            seen.append(Signal(pk=pk, latest_run=run, latest_result=r))
     Signal.objects.bulk_create(fresh, batch_size=BULK)
-    Signal.objects.bulk_update(seen, ["latest_run", "latest_result"], batch_size=BULK)
     return len(fresh)
 
 
