@@ -377,3 +377,26 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.department} ({self.get_status_display()})"
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job 定时作业记录 (the nightly recomputation), with its outcome."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "运行中"
+        SUCCEEDED = "succeeded", "成功"
+        FAILED = "failed", "失败"
+
+    job = models.CharField("作业", max_length=32, db_index=True)
+    scheduled_for = models.DateTimeField("计划时间", db_index=True)
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    summary = models.TextField("结果", blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        verbose_name = verbose_name_plural = "定时作业记录"
+
+    def __str__(self):
+        return f"{self.job} {self.scheduled_for:%Y-%m-%d %H:%M} {self.get_status_display()}"

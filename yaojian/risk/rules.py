@@ -14,12 +14,11 @@ import numpy as np
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
 
-from yaojian.adr.models import AdrReport
 from yaojian.inspections.models import Defect
 from yaojian.registry.models import Product
 from yaojian.sampling.models import SamplingTest
 
-from .engine import _Aligner, latest_credit_grades, restrict
+from .engine import _Aligner, counted_adr_reports, latest_credit_grades, restrict
 
 
 @dataclass
@@ -86,7 +85,9 @@ def adr_rate_below_national_mean(ids, as_of, subset, *, per_product_per_year: fl
         .order_by()
     )
     reports = list(
-        restrict(AdrReport.objects.filter(reported_on__gt=start, reported_on__lte=as_of), "enterprise_id", ids, subset)
+        restrict(
+            counted_adr_reports().filter(reported_on__gt=start, reported_on__lte=as_of), "enterprise_id", ids, subset
+        )
         .values("enterprise_id")
         .annotate(_n=Count("pk"))
         .values_list("enterprise_id", "_n")

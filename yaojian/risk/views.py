@@ -30,6 +30,7 @@ from .models import (
     RiskAssessment,
     RiskModelConfig,
     RiskWarning,
+    ScheduledRun,
     SupervisionLevel,
     TeamRole,
     WarningStatus,
@@ -379,5 +380,6 @@ class ConfigView(ScopedMixin, View):
             "form": form,
             "can_change": self.can(access.CHANGE),
             "factor_labels": FACTOR_LABELS,
+            "runs": ScheduledRun.objects.all()[:5],
         }
         return render(self.request, "risk/config.html", context, status=status)

@@ -1,14 +1,17 @@
-"""``yaojian risk recompute|backtest`` — risk portrait jobs 风险画像计算与回测."""
+"""``yaojian risk recompute|nightly|deliver|scheduler|backtest`` — risk portrait jobs 风险画像计算、调度与回测."""
 
 import csv
 import datetime
+import logging
+import signal
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from yaojian.registry.models import Enterprise
-from yaojian.risk import jobs, pushes, services
+from yaojian.risk import jobs, pushes, scheduler, services
 
 
 def _date(value: str) -> datetime.date:
@@ -19,7 +22,10 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "风险画像：recompute 重算评分与级别；nightly 夜间作业；deliver 发送推送；backtest 回测预测效果"
+    help = (
+        "风险画像：recompute 重算评分与级别；nightly 夜间作业；deliver 发送推送；"
+        "scheduler 常驻调度（按计划执行夜间作业并定时发送推送）；backtest 回测预测效果"
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -29,6 +35,15 @@ class Command(BaseCommand):
         night = sub.add_parser("nightly", help="夜间作业：全量重算、规则判定、逾期督办、推送发送")
         night.add_argument("--as-of", type=_date)
         sub.add_parser("deliver", help="发送到期的部门推送消息")
+        sch = sub.add_parser("scheduler", help="常驻调度进程：按 cron 表达式执行夜间作业，并定时发送推送")
+        sch.add_argument(
+            "--schedule",
+            help=f"cron 表达式（分 时 日 月 星期），默认 YAOJIAN_RISK_SCHEDULE 或 {scheduler.DEFAULT_SCHEDULE!r}",
+        )
+        sch.add_argument(
+            "--deliver-minutes", type=float, help="推送发送间隔（分钟），默认 YAOJIAN_RISK_DELIVER_MINUTES 或 5"
+        )
+        sch.add_argument("--next", type=int, metavar="N", help="只列出接下来 N 次夜间作业时间后退出")
         bt = sub.add_parser("backtest", help="回测：截止日评分 vs 其后一年的严重缺陷与抽检不合格")
         bt.add_argument("--cutoff", type=_date, required=True)
         bt.add_argument("--horizon-days", type=int, default=365)
@@ -52,6 +67,9 @@ class Command(BaseCommand):
                 f"用时 {time.perf_counter() - started:.2f} 秒"
             )
             return
+        if action == "scheduler":
+            self._scheduler(options)
+            return
         if action == "deliver":
             delivered, undelivered = pushes.deliver_due()
             self.stdout.write(f"推送送达 {delivered}，待重试或失败 {undelivered}")
@@ -62,6 +80,36 @@ class Command(BaseCommand):
             f"截止日 {r.cutoff}，观察期 {r.horizon_days} 天，企业 {r.enterprises} 家，阳性 {r.positives} 家"
             f"（基线 {r.base_rate:.3f}）\nROC AUC = {r.auc:.4f}\n前10%精确率 = {r.precision_at_10:.4f}"
         )
+
+    def _scheduler(self, options) -> None:
+        try:
+            schedule = (
+                scheduler.CronSchedule.parse(options["schedule"])
+                if options["schedule"]
+                else scheduler.configured_schedule()
+            )
+        except ValueError as exc:
+            raise CommandError(f"调度表达式无效：{exc}") from exc
+        if options["next"]:
+            moment = timezone.now()
+            for _ in range(options["next"]):
+                moment = schedule.next_after(moment)
+                self.stdout.write(moment.isoformat())
+            return
+        every = (
+            datetime.timedelta(minutes=options["deliver_minutes"])
+            if options["deliver_minutes"]
+            else scheduler.configured_deliver_interval()
+        )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        loop = scheduler.Scheduler(schedule, every)
+        signal.signal(signal.SIGTERM, loop.stop)
+        signal.signal(signal.SIGINT, loop.stop)
+        self.stdout.write(
+            f"调度已启动（{options['schedule'] or '按配置'}，推送每 {every.total_seconds() / 60:g} 分钟）"
+        )
+        loop.run()
+        self.stdout.write("调度已停止")
 
     @staticmethod
     def _labels(path: Path) -> dict[int, bool]:
