@@ -306,6 +306,7 @@ class Importer:
                     raise _Rollback
                 self.result.imported = True
                 self.audit(path)
+                self.announce()
         except _Rollback:
             self.result.created = self.result.updated = 0
         finally:
@@ -335,6 +336,21 @@ class Importer:
             },
         )
         r.audit_seq = rec.seq
+
+    def announce(self) -> None:
+        """Name the enterprises whose records this import wrote, once it commits (risk portrait update).
+
+        Every written row carries this job's ``import_batch``, so one grouped query per scope field finds them.
+        """
+        from yaojian.core.services import notify_changed
+
+        written = self.model._default_manager.filter(import_batch=self.job_id)
+        is_enterprise = self.model._meta.label_lower == "registry.enterprise"
+        fields = ("pk",) if is_enterprise else self.model.scope_enterprise_fields
+        ids = set()
+        for name in fields:
+            ids.update(written.order_by().values_list(name, flat=True).distinct())
+        notify_changed(self.model, ids)
 
 
 def _display(key) -> str:

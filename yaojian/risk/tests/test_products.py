@@ -256,3 +256,36 @@ def test_enterprise_user_sees_only_its_own_product_scores(world):
     client.force_login(world.users["enterprise"])
     listing = client.get(reverse("risk:productriskassessment-list")).content.decode()
     assert "gulou阿莫西林胶囊" in listing and "xuanwu阿莫西林胶囊" not in listing
+
+
+def test_a_bulk_import_rescores_the_enterprises_and_products_it_touched(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    from yaojian.imports.engine import run_import
+    from yaojian.risk.models import RiskAssessment
+
+    ent, product = world.enterprises["xuanwu"], world.products["xuanwu"]
+    path = tmp_path / "sampling.csv"
+    path.write_text(
+        "抽样编号,被抽样单位统一社会信用代码,产品批准文号,抽样日期,检验结论,不合格项目\n"
+        f"CJ-imp-1,{ent.credit_code},{product.approval_number},2025-12-01,不符合规定,含量测定\n",
+        encoding="utf-8",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run_import("sampling", path)
+    assert result.imported and result.created == 1
+    assert set(RiskAssessment.objects.values_list("enterprise_id", flat=True)) == {ent.pk}  # only the one touched
+    current = ProductRiskAssessment.objects.get(product=product, is_current=True)
+    assert any(f["factor"] == "sampling_failure" for f in current.factors)
+    assert not ProductRiskAssessment.objects.exclude(product=product).exists()
+
+
+def test_a_very_large_change_runs_one_full_recomputation(world, monkeypatch):
+    from yaojian.risk import jobs
+
+    monkeypatch.setattr(jobs, "INCREMENTAL_LIMIT", 2)
+    from yaojian.core.models import AuditRecord
+
+    jobs.on_records_changed(sender=None, enterprise_ids={e.pk for e in world.enterprises.values()})
+    run = AuditRecord.objects.filter(object_type="risk.riskassessment").latest("seq")
+    assert run.after["incremental"] is False and run.after["scored"] == 3
