@@ -176,3 +176,17 @@ def test_detect_command(cases):
     text = out.getvalue()
     assert "报告 12 份" in text and "组合 5 个" in text and "新信号 1 个" in text
     assert SignalRun.objects.get().created_by is None
+
+
+def test_detect_command_refuses_bad_input(cases):
+    from django.core.management.base import CommandError
+
+    base = ["signals", "detect", "--from", "2025-01-01", "--to", "2025-12-31"]
+    with pytest.raises(CommandError, match="未知的行政区划代码"):
+        call_command(*base, "--division", "999999")
+    with pytest.raises(CommandError, match="无法识别的判定标准"):
+        call_command(*base, "--criteria", "prr")
+    with pytest.raises(CommandError, match="不是数字"):
+        call_command(*base, "--criteria", "eb05=high")
+    with pytest.raises(CommandError, match="没有可用于检测的报告"):
+        call_command("signals", "detect", "--from", "2020-01-01", "--to", "2020-12-31")
