@@ -41,6 +41,7 @@ FACTOR_LABELS = {
     "complaint": "投诉举报",
     "penalty": "行政处罚",
     "credit": "信用等级",
+    "multi_dimension": "多维度风险叠加",
     # Product factors 产品风险因素 (the shared keys above keep their labels).
     "category": "产品类别",
     "medical_aesthetics": "医美药械组合",
@@ -77,6 +78,7 @@ class ScoreTable:
     next_due: np.ndarray = field(init=False)  # ordinal days
     credit_grades: np.ndarray = field(init=False)
     product_flags: dict[str, np.ndarray] = field(default_factory=dict)
+    dimension_groups: list[list[str]] = field(default_factory=list)
 
     def __len__(self):
         return len(self.enterprise_ids)
@@ -94,6 +96,13 @@ class ScoreTable:
             return f"最近信用等级 {self.credit_grades[i]}"
         if key == "adr_rate":
             return f"近一年不良反应报告 {n} 份，高于全国均值"
+        if key == "multi_dimension":
+            names = [
+                FACTOR_LABELS[group[0]] if len(group) == 1 else "严重/死亡不良反应"
+                for group in self.dimension_groups
+                if sum(self.counts[k][i] for k in group) > 0
+            ]
+            return f"近{self.lookback_days // 365}年 {n} 个维度有不良记录：" + "、".join(names)
         return _window_detail(self.lookback_days, n)
 
 
@@ -329,6 +338,14 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     )
     counts["penalty"] = align.sum([r[0] for r in penalty_rows], n)
 
+    # Adverse events in several dimensions at once (多维度风险叠加), from version 3 on.
+    groups = params.get("multi_dimension_groups", [])
+    if groups:
+        counts["multi_dimension"] = sum(
+            ((sum(counts[k] for k in group) > 0).astype(float) for group in groups), np.zeros(len(ids))
+        )
+        contributions["multi_dimension"] = params["multi_dimension_weight"] * counts["multi_dimension"]
+
     # Credit grade: the latest rating on or before the date.
     grades = latest_credit_grades(ids, as_of, subset)
     contributions["credit"] = np.array([params["credit_weights"].get(g, 0.0) for g in grades], dtype=float)
@@ -342,6 +359,7 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
         counts=counts,
         lookback_days=lookback,
         product_flags=product_flags,
+        dimension_groups=groups,
     )
     _finish(table, grades, params)
     last_rows = list(

@@ -46,7 +46,7 @@ class ConfigForm(forms.Form):
             raise forms.ValidationError("参数应为一个 JSON 对象")
         from .defaults import DEFAULT_PARAMETERS, REVISIONS
 
-        known = set(DEFAULT_PARAMETERS).union(*(additions for _, additions in REVISIONS))
+        known = set(DEFAULT_PARAMETERS).union(*(revision.add for revision in REVISIONS))
         unknown = sorted(set(value) - known)
         if unknown:
             raise forms.ValidationError("未知参数：" + "、".join(unknown))

@@ -22,8 +22,8 @@ def active_config() -> RiskModelConfig:
     config = RiskModelConfig.objects.filter(is_active=True).order_by("-version").first()
     if config is None:
         # An emptied table (the migrations store these versions; a flushed test database does not keep them).
-        for note, additions in REVISIONS:
-            config = add_revision(RiskModelConfig, note, additions)
+        for revision in REVISIONS:
+            config = add_revision(RiskModelConfig, revision)
     return config
 
 

@@ -8,8 +8,7 @@ from yaojian.risk.defaults import REVISIONS, add_revision
 
 def store_product_revision(apps, schema_editor):
     """Version 2 of the risk-model parameters: version 1 plus the product-risk parameters."""
-    note, additions = REVISIONS[0]
-    add_revision(apps.get_model("risk", "RiskModelConfig"), note, additions)
+    add_revision(apps.get_model("risk", "RiskModelConfig"), REVISIONS[0])
 
 
 class Migration(migrations.Migration):

@@ -144,3 +144,28 @@ def test_a_new_record_updates_the_portrait_incrementally(world, django_capture_o
     current = RiskAssessment.objects.get(enterprise=ent, is_current=True)
     assert any(f["factor"] == "defect_critical" for f in current.factors)
     assert not RiskAssessment.objects.exclude(enterprise=ent).exists()  # only the changed enterprise
+
+
+def test_adverse_events_in_several_dimensions_add_up(world):
+    from yaojian.enforcement.models import Penalty
+    from yaojian.risk.models import RiskModelConfig
+
+    ent = world.enterprises["xuanwu"]
+    add_inspection(ent, datetime.date(2025, 9, 1), ["critical"])
+    SamplingTest.objects.create(
+        number="CJ-md-1",
+        enterprise=ent,
+        product=world.products["xuanwu"],
+        sampled_on=datetime.date(2025, 10, 1),
+        result="fail",
+    )
+    Penalty.objects.filter(enterprise=ent).update(kind="fine")  # the world's penalty: a third dimension
+    config = services.active_config()
+    table = engine.compute(AS_OF, config.parameters, config.version)
+    i = list(table.enterprise_ids).index(ent.pk)
+    factor = next(f for f in engine.explain(table, i) if f["factor"] == "multi_dimension")
+    assert factor["contribution"] == pytest.approx(3 * config.parameters["multi_dimension_weight"])
+    assert "3 个维度" in factor["detail"] and "严重缺陷" in factor["detail"] and "行政处罚" in factor["detail"]
+    # Version 2 predates the factor: scored with it, the factor is absent and its meaning unchanged.
+    older = RiskModelConfig.objects.get(version=2)
+    assert "multi_dimension" not in engine.compute(AS_OF, older.parameters, older.version).contributions

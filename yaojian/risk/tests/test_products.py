@@ -202,22 +202,34 @@ def test_a_version_without_product_parameters_scores_enterprises_only(world):
 
 def test_revisions_add_keys_and_keep_an_administrators_edits(db):
     RiskModelConfig.objects.all().delete()
-    for note, additions in REVISIONS:
-        add_revision(RiskModelConfig, note, additions)
+    for revision in REVISIONS:
+        add_revision(RiskModelConfig, revision)
     versions = list(RiskModelConfig.objects.order_by("version"))
     assert [c.version for c in versions] == list(range(1, len(REVISIONS) + 2))
     assert versions[0].parameters == DEFAULT_PARAMETERS and "product_risk" not in versions[0].parameters
     assert [c.is_active for c in versions] == [False] * len(REVISIONS) + [True]
+    assert versions[2].parameters["complaint_substantiated_weight"] == 2.0  # moved from the old default 1.0
+    assert versions[1].parameters["complaint_substantiated_weight"] == 1.0  # the older version is untouched
+    # An administrator's own values survive a revision; only missing keys are added.
     edited = RiskModelConfig.objects.create(
         version=versions[-1].version + 1,
-        parameters={k: v for k, v in versions[-1].parameters.items() if k != "product_risk"} | {"half_life_days": 90},
+        parameters={
+            k: v for k, v in versions[-1].parameters.items() if k not in ("product_risk", "multi_dimension_weight")
+        }
+        | {"half_life_days": 90, "complaint_substantiated_weight": 1.0},
         is_active=True,
     )
     RiskModelConfig.objects.exclude(pk=edited.pk).update(is_active=False)
-    upgraded = add_revision(RiskModelConfig, *REVISIONS[0])
-    assert upgraded.version == edited.version + 1 and upgraded.parameters["half_life_days"] == 90
-    assert "product_risk" in upgraded.parameters
-    assert add_revision(RiskModelConfig, *REVISIONS[0]).pk == upgraded.pk  # nothing missing: no new version
+    add_revision(RiskModelConfig, REVISIONS[0])
+    upgraded = add_revision(RiskModelConfig, REVISIONS[1])
+    assert upgraded.version == edited.version + 2 and upgraded.parameters["half_life_days"] == 90
+    assert "product_risk" in upgraded.parameters and upgraded.parameters["multi_dimension_weight"] == 1.5
+    assert upgraded.parameters["complaint_substantiated_weight"] == 2.0
+    assert add_revision(RiskModelConfig, REVISIONS[1]).pk == upgraded.pk  # nothing to do: no new version
+    RiskModelConfig.objects.filter(pk=upgraded.pk).update(
+        parameters=upgraded.parameters | {"complaint_substantiated_weight": 3.0}
+    )
+    assert add_revision(RiskModelConfig, REVISIONS[1]).pk == upgraded.pk  # 3.0 is the administrator's: kept
 
 
 def test_product_page_shows_the_risk_with_its_factors(world):
