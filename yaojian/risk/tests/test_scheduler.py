@@ -96,6 +96,8 @@ def calls(monkeypatch):
         record["deliver"] += 1
         return 0, 0
 
+    # Between jobs the real loop drops stale connections; a test's connection is inside its transaction.
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
     monkeypatch.setattr(scheduler.jobs, "nightly", nightly)
     monkeypatch.setattr(scheduler.pushes, "deliver_due", deliver_due)
     return record
