@@ -68,6 +68,11 @@ for _role in list(PERMISSIONS):
             "risk.productriskassessment": PERMISSIONS[_role]["risk.riskassessment"]
         }
 
+# Trace leads 追溯线索 (anomaly scans): regulators handle them; inspectors read and record handling steps.
+PERMISSIONS[Role.ADMIN] |= {"trace.tracelead": ALL}
+PERMISSIONS[Role.REGULATOR] |= {"trace.tracelead": ALL}
+PERMISSIONS[Role.INSPECTOR] |= {"trace.tracelead": frozenset({VIEW, CHANGE})}
+
 
 def _label(model) -> str:
     return model._meta.label_lower

@@ -51,7 +51,7 @@ from .datasets import PARTY_URN
 UNITS_PER_CASE = 20
 CASES_PER_PALLET = 10
 UNITS_PER_PALLET = UNITS_PER_CASE * CASES_PER_PALLET
-ROWS_PER_PALLET = 640  # measured average, used to size a run from the requested row count
+ROWS_PER_PALLET = 680  # measured average (1M rows), used to size a run from the requested row count
 DAY = 86_400_000_000  # microseconds
 HOUR = DAY // 24
 CHINA = 8 * HOUR
@@ -305,22 +305,29 @@ def generate(
         builder = _Rows(seed, chunk)
         _chunk(builder, world, pallets, plan, np.random.default_rng([seed, 2, chunk]), t0, days, truth)
         table = builder.table()
-        day = pc.strftime(table["event_time"], format="%Y-%m-%d")
-        ds.write_dataset(
-            table.append_column("event_date", day),
-            target,
-            format="parquet",
-            partitioning=ds.partitioning(pa.schema([("event_date", pa.string())]), flavor="hive"),
-            basename_template=f"part-g{seed}-{chunk:05d}-{{i}}.parquet",
-            existing_data_behavior="overwrite_or_ignore",
-            max_rows_per_group=1 << 20,
-        )
+        write_events(table, root, f"g{seed}-{chunk:05d}")
         rows += table.num_rows
         n_events += builder.events
     truth.sort()
     if ground_truth:
         write_ground_truth(truth, ground_truth)
     return Result(rows, n_events, n_pallets, n_pallets * UNITS_PER_PALLET, truth, world)
+
+
+def write_events(table: pa.Table, root: Path | str, name: str) -> None:
+    """Write event rows (``SCHEMA``) into the store layout, one file per UTC event date: part-<name>-N.parquet,
+    rows sorted by code within a file as the store expects (a code lookup skips row groups by min/max)."""
+    table = table.sort_by("epc")
+    day = pc.strftime(table["event_time"], format="%Y-%m-%d")
+    ds.write_dataset(
+        table.append_column("event_date", day),
+        Path(root) / "events",
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("event_date", pa.string())]), flavor="hive"),
+        basename_template=f"part-{name}-{{i}}.parquet",
+        existing_data_behavior="overwrite_or_ignore",
+        max_rows_per_group=1 << 20,
+    )
 
 
 def write_ground_truth(truth: list[tuple[str, str, str]], path: Path | str) -> None:

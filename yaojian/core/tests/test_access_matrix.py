@@ -25,6 +25,7 @@ from yaojian.imports.specs import all_specs
 from yaojian.registry.views import TABS as DOSSIER_TABS
 from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
 from yaojian.signals.models import PairResult, Signal, SignalRun
+from yaojian.trace.models import TraceLead
 
 ROLES = (
     "anonymous",
@@ -74,6 +75,7 @@ READERS = {
     "signals.signalrun": REGULATORS | {"adr_analyst"},
     "signals.pairresult": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
+    "trace.tracelead": REGULATORS | {"inspector"},
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -88,6 +90,7 @@ WRITERS = {
     "risk.riskmodelconfig": {"admin"},
     "signals.signalrun": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
+    "trace.tracelead": REGULATORS | {"inspector"},
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -203,6 +206,10 @@ ROUTES: dict[str, Route] = {
     "signals:signal-list": Route("page-list", "signals.signal"),
     "signals:signal-detail": Route("page-case", "signals.signal"),  # an empty workflow step answers 400
     "signals:product-signals": Route("page-detail", "signals.signal", "registry.product"),
+    # Trace leads 追溯线索: the queue, one lead (handling steps like a case), the dossier's fragment.
+    "trace:tracelead-list": Route("page-list", "trace.tracelead"),
+    "trace:tracelead-detail": Route("page-case", "trace.tracelead"),
+    "trace:enterprise-leads": Route("page-detail", "trace.tracelead", "registry.enterprise"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
@@ -257,6 +264,7 @@ class Matrix:
 
         self.risk = self._risk_records()
         self.risk.update(self._signal_records())
+        self.risk.update(self._trace_records())
         self.jobs = self._import_jobs(files)
 
     def _import_jobs(self, files) -> dict:
@@ -287,6 +295,22 @@ class Matrix:
             )
             records[(district, "risk.push")] = Push.objects.create(
                 department=health, tag="matrix", pushed_on=day, **common
+            )
+        return records
+
+    def _trace_records(self) -> dict:
+        """A trace lead per district (about the district's enterprise), for the lead pages."""
+        records, moment = {}, datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+        for i, district in enumerate(DISTRICTS):
+            enterprise = self.world.enterprises[district]
+            records[(district, "trace.tracelead")] = TraceLead.objects.create(
+                division_code=enterprise.division_id,
+                enterprise=enterprise,
+                kind="duplicate_sale",
+                code=f"urn:yaojian:tracecode:8000000000000000000{i}",
+                found_at=moment,
+                key=f"matrix{i}",
+                last_scanned_at=moment,
             )
         return records
 
