@@ -112,6 +112,18 @@ PRODUCT_RISK_PARAMETERS = {
     "level_matrix": [[1, 2, 3], [1, 2, 4], [2, 3, 4]],
 }
 
+# Version 4: product risk calibrated on the province demo set so that the levels spread like the
+# enterprises' (about 3/4 at level 1, a few per cent at level 4): the holder's share lowered, and ADR
+# reference rates at the set's mean reports per product and year.
+PRODUCT_RISK_V4 = {
+    **PRODUCT_RISK_PARAMETERS,
+    "adr_reference_per_year": {"drug": 2.0, "device": 1.0, "cosmetic": 0.2},
+    "holder_compliance_weight": 0.1,
+    "manufacturer_compliance_weight": 0.05,
+    "intrinsic_thresholds": [3.0, 5.5],
+    "compliance_thresholds": [3.5, 7.0],
+}
+
 
 @dataclass(frozen=True)
 class Revision:
@@ -143,6 +155,7 @@ REVISIONS = [
         },
         {"complaint_substantiated_weight": (1.0, 2.0)},
     ),
+    Revision("产品风险分级校准", {}, {"product_risk": (PRODUCT_RISK_PARAMETERS, PRODUCT_RISK_V4)}),
 ]
 
 # Action rules 处置规则 (version 1). Each rule: conditions (all must hold) and an action.

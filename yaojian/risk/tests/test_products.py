@@ -3,6 +3,7 @@
 import datetime
 import json
 
+import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -99,8 +100,9 @@ def test_compliance_records_of_the_product_fire_their_factors(world):
     assert {"sampling_failure", "adr_serious", "adr_death", "complaint_substantiated", "penalty"} <= set(factors)
     assert table.counts["adr_death"][row(table, product)] == 1
     assert table.counts["adr_serious"][row(table, product)] == 2
-    # 1 general (the world's) + 2 serious + 1 death in the last year against a reference of 1 → log2(4).
-    assert factors["adr_rate"]["contribution"] == pytest.approx(2.0)
+    # 1 general (the world's) + 2 serious + 1 death in the last year against the drug reference rate.
+    reference = services.active_config().parameters["product_risk"]["adr_reference_per_year"]["drug"]
+    assert factors["adr_rate"]["contribution"] == pytest.approx(np.log2(4 / reference))
     assert "4 份" in factors["adr_rate"]["detail"]
     assert "adr_death" not in factors_of(table, world.products["gulou"])
     assert table.compliance[row(table, product)] > table.compliance[row(table, world.products["gulou"])] + 5
