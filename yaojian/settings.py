@@ -160,6 +160,10 @@ YAOJIAN_IMPORT_MAX_COLUMNS = 200
 YAOJIAN_IMPORT_MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 YAOJIAN_IMPORT_MAX_XLSX_RATIO = 200
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Trace event store 追溯事件库 (Parquet, see yaojian/trace/store.py) and its default query engine (duckdb | spark).
+YAOJIAN_TRACE_DIR = Path(os.environ.get("YAOJIAN_TRACE_DIR", VAR_DIR / "trace"))
+YAOJIAN_TRACE_ENGINE = os.environ.get("YAOJIAN_TRACE_ENGINE", "duckdb")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGGING = {

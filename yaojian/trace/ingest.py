@@ -1,0 +1,259 @@
+"""Ingest 事件导入: EPCIS 2.0 JSON/JSON-LD and XML, Chinese trace data set CSV, and Parquet in the store layout.
+
+Every source becomes rows of the store layout (:mod:`yaojian.trace.store`) and goes through one commit path:
+
+1. each event has its canonical hash (CBV 2.0 event hash, :mod:`yaojian.trace.eventhash`); a Parquet file in the
+   layout brings its own;
+2. hashes already stored (the hash index) or repeated within the file are counted as duplicates and skipped;
+3. the remaining rows are written, sorted by code, into staged part files and renamed into place under the lock.
+
+A file is all or nothing 整体接收或整体拒收: a refused EPCIS document (any invalid event), a CSV with any bad row, or a
+Parquet file that does not match the layout stores nothing, and the report says why (row, column, reason).
+The CSV path computes hashes in bulk (:mod:`yaojian.trace.bulkcsv`) when every row has the plain shape of the data
+set; otherwise it falls back to the event model, event by event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from .datasets import parse_csv
+from .epcis import EpcisError, EpcisEvent, parse_document
+from .eventhash import event_hash
+from .store import COLUMNS, SCHEMA, Store, new_ingest_id, sql_path
+
+FORMATS = ("epcis", "csv", "parquet")
+MAX_REASONS = 50  # a report lists this many refusal reasons, then a count
+
+
+@dataclass
+class IngestReport:
+    """接收结果: events accepted, duplicates skipped, refused (with reasons), per file or summed."""
+
+    source: str
+    format: str = ""
+    accepted: int = 0
+    duplicate: int = 0
+    refused: int = 0
+    rows: int = 0  # event × EPC rows written
+    reasons: list[str] = field(default_factory=list)
+    ingest_id: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def refuse(self, reasons: list[str], events: int = 0) -> IngestReport:
+        self.refused = max(events, 1)
+        self.reasons = reasons[:MAX_REASONS] + (
+            [f"……另有 {len(reasons) - MAX_REASONS} 处错误"] if len(reasons) > MAX_REASONS else []
+        )
+        return self
+
+    def summary(self) -> str:
+        text = f"{self.source}：接收 {self.accepted} 个事件，重复 {self.duplicate} 个，拒收 {self.refused} 个"
+        return text + (f"（{self.rows} 行，{self.seconds:.2f} 秒）" if self.rows else "")
+
+
+def sniff(data: bytes, name: str = "") -> str:
+    """epcis / csv / parquet from the name's suffix, else from the first bytes."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".json", ".jsonld", ".xml"):
+        return "epcis"
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if suffix == ".parquet" or data[:4] == b"PAR1":
+        return "parquet"
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "epcis" if head in (b"{", b"[", b"<") else "csv"
+
+
+def events_table(events: list[EpcisEvent], hashes: list[str], ingest_id: str) -> pa.Table:
+    """The store rows of parsed events (one per event × EPC)."""
+    columns: dict[str, list] = {name: [] for name in COLUMNS}
+    for event, digest in zip(events, hashes, strict=True):
+        for row in event.epc_rows(digest):
+            for name in COLUMNS[:-1]:
+                columns[name].append(row[name])
+            columns["ingest_id"].append(ingest_id)
+    columns["quantity"] = [float(q) if q is not None else None for q in columns["quantity"]]
+    return pa.table(columns, schema=SCHEMA)
+
+
+def _connect():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def commit_rows(store: Store, con, relation: str, ingest_id: str, report: IngestReport) -> IngestReport:
+    """Write the rows of ``relation`` (a DuckDB table/view in the layout) whose hashes are new; fill the counts.
+
+    Runs under the store lock: the check against the hash index and the rename into place are one step."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE incoming_hashes AS
+        SELECT event_hash, (md5_number(event_hash) >> 64)::UBIGINT AS h1,
+               (md5_number(event_hash) & 18446744073709551615::UHUGEINT)::UBIGINT AS h2
+        FROM (SELECT DISTINCT event_hash FROM {relation})"""
+    )
+    with store.locked():
+        known = ""
+        if store.hash_files():
+            known = f"ANTI JOIN read_parquet('{store.hashes_glob}') i ON i.h1 = n.h1 AND i.h2 = n.h2"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT n.* FROM incoming_hashes n {known}")
+        distinct, fresh = con.execute("SELECT (SELECT count(*) FROM incoming_hashes), count(*) FROM fresh").fetchone()
+        report.accepted, report.duplicate = fresh, report.duplicate + distinct - fresh
+        if fresh:
+            stage = store.staging_dir(ingest_id)
+            try:
+                report.rows = con.execute(
+                    f"""COPY (
+                      SELECT r.* EXCLUDE (ingest_id), '{ingest_id}' AS ingest_id,
+                             CAST(timezone('UTC', r.event_time) AS DATE) AS event_date
+                      FROM {relation} r SEMI JOIN fresh f ON f.event_hash = r.event_hash
+                      ORDER BY event_date, r.epc, r.event_time
+                    ) TO '{sql_path(stage / "events")}'
+                    (FORMAT parquet, PARTITION_BY (event_date), FILENAME_PATTERN 'part-{ingest_id}-{{i}}',
+                     COMPRESSION zstd, ROW_GROUP_SIZE 65536)"""
+                ).fetchone()[0]
+                (stage / "hashes").mkdir(exist_ok=True)
+                index_file = sql_path(stage / "hashes" / f"part-{ingest_id}.parquet")
+                con.execute(f"COPY (SELECT h1, h2 FROM fresh ORDER BY h1) TO '{index_file}' (FORMAT parquet)")
+                store.commit(ingest_id)
+            finally:
+                store.discard(ingest_id)
+    return report
+
+
+def ingest_events(
+    events: list[EpcisEvent], store: Store, report: IngestReport, ingest_id: str | None = None
+) -> IngestReport:
+    """Hash, de-duplicate within the batch, and commit parsed events."""
+    ingest_id = ingest_id or new_ingest_id()
+    report.ingest_id = ingest_id
+    hashes, keep, seen = [], [], set()
+    for event in events:
+        digest = event_hash(event)
+        if digest in seen:
+            report.duplicate += 1
+            continue
+        seen.add(digest)
+        hashes.append(digest)
+        keep.append(event)
+    if not keep:
+        return report
+    con = _connect()
+    try:
+        con.register("parsed", events_table(keep, hashes, ingest_id))
+        return commit_rows(store, con, "parsed", ingest_id, report)
+    finally:
+        con.close()
+
+
+def ingest_epcis(data: bytes, store: Store, source: str = "EPCIS") -> IngestReport:
+    report = IngestReport(source, "epcis")
+    try:
+        events = parse_document(data)
+    except EpcisError as exc:
+        return report.refuse([exc.reason])
+    return ingest_events(events, store, report)
+
+
+def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) -> IngestReport:
+    """Chinese trace data set CSV 追溯基本数据集; any bad row refuses the file (row, column and reason listed)."""
+    report = IngestReport(source, "csv")
+    ingest_id = new_ingest_id()
+    report.ingest_id = ingest_id
+    try:
+        result = parse_csv(data, registry)
+    except ValueError as exc:  # undecodable bytes
+        return report.refuse([str(exc)])
+    if result.errors:
+        return report.refuse([f"第 {e.row} 行 {e.column}：{e.reason}" for e in result.errors], len(result.errors))
+    return ingest_events(result.events, store, report, ingest_id)
+
+
+REQUIRED_PARQUET = ("event_hash", "event_type", "event_time", "role", "epc")
+
+
+def ingest_parquet(path: Path | str, store: Store, source: str | None = None) -> IngestReport:
+    """A Parquet file already in the layout (e.g. an export of another store); columns cast to :data:`SCHEMA`."""
+    report = IngestReport(source or str(path), "parquet")
+    ingest_id = new_ingest_id()
+    report.ingest_id = ingest_id
+    con = _connect()
+    try:
+        try:
+            con.execute(f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_parquet('{sql_path(path)}')")
+            present = {row[0] for row in con.execute("DESCRIBE src").fetchall()}
+        except Exception as exc:  # duckdb raises its own IOException/InvalidInputException for non-Parquet bytes
+            return report.refuse([f"不是可读的 Parquet 文件：{str(exc).splitlines()[0]}"])
+        missing = [c for c in REQUIRED_PARQUET if c not in present]
+        if missing:
+            return report.refuse([f"Parquet 文件缺少必需列 {'、'.join(missing)}（存储约定见 yaojian/trace/store.py）"])
+        casts = ", ".join(
+            f"CAST({name if name in present else 'NULL'} AS {_duck_type(SCHEMA.field(name).type)}) AS {name}"
+            for name in COLUMNS
+        )
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE parquet_rows AS SELECT {casts} FROM src")
+        except Exception as exc:
+            return report.refuse([f"Parquet 列类型不符合存储约定：{str(exc).splitlines()[0]}"])
+        bad = con.execute(
+            "SELECT count(*) FROM parquet_rows WHERE event_hash IS NULL OR epc IS NULL OR event_time IS NULL"
+        ).fetchone()[0]
+        if bad:
+            return report.refuse([f"{bad} 行缺少 event_hash、epc 或 event_time"], bad)
+        return commit_rows(store, con, "parquet_rows", ingest_id, report)
+    finally:
+        con.close()
+
+
+def _duck_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ"
+    return "DOUBLE" if pa.types.is_floating(arrow_type) else "VARCHAR"
+
+
+def ingest_file(path: Path | str, store: Store | None = None, registry=None) -> IngestReport:
+    """One file of any supported format; the format comes from its suffix or first bytes."""
+    store = store or Store()
+    path = Path(path)
+    started = time.perf_counter()
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    kind = sniff(head, path.name)
+    if kind == "parquet":
+        report = ingest_parquet(path, store, str(path))
+    else:
+        report = ingest_bytes(path.read_bytes(), path.name, store, registry, kind)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_bytes(data: bytes, name: str, store: Store | None = None, registry=None, kind: str | None = None):
+    """An uploaded file's bytes (the upload page); Parquet is staged through a temporary file."""
+    store = store or Store()
+    started = time.perf_counter()
+    kind = kind or sniff(data, name)
+    if kind == "epcis":
+        report = ingest_epcis(data, store, name)
+    elif kind == "csv":
+        report = ingest_csv(data, store, name, registry)
+    else:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".parquet") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            report = ingest_parquet(tmp.name, store, name)
+    report.seconds = time.perf_counter() - started
+    return report

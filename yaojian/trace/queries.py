@@ -1,0 +1,298 @@
+"""Trace queries 追溯查询: code history, public code query, recall reach, batch flows, stock by holder.
+
+Each query is SQL text written once and run as is by DuckDB (default, in process) or Spark (PySpark, local mode)
+over the store's Parquet layout (:mod:`yaojian.trace.store`); the engines are those of the anomaly scans
+(:class:`yaojian.trace.anomalies.DuckDBEngine` / ``SparkEngine``), which expose the events as ``raw_events`` and
+``unix_micros`` on both. Times leave the engines as microseconds since the epoch (BIGINT), so both give identical
+answers; names of parties and products are joined in Python from the platform database (:mod:`yaojian.trace.views`).
+
+Aggregation 包装关联 (pack → case → pallet): an AggregationEvent ADD puts a child into a parent from that moment; the
+child leaves it at its own next custody event (picked from the case and moved on its own) or an unpack (DELETE).
+While inside, the parent's events apply to the child: units in a case shipped as the case go where the case goes.
+
+Custody 持有: commissioning and receiving leave a unit with the acting party, shipping with the consignee (in transit
+until received), a return (receiving, disposition returned) with the party taking it back; retail_selling,
+dispensing, destroying and decommissioning (and an ObjectEvent DELETE) take it out of the supply chain — except a
+split-pack dispensing (partially_dispensed), after which the rest of the pack is still held.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from .store import Store
+
+ENGINES = ("duckdb", "spark")
+BIG = "CAST(9223372036854775807 AS BIGINT)"
+SALE_STEPS = ("retail_selling", "dispensing")
+REMOVAL_STEPS = ("retail_selling", "dispensing", "destroying", "decommissioning")
+CUSTODY_STEPS = ("commissioning", "shipping", "receiving") + REMOVAL_STEPS
+STATE_LABELS = {
+    "held": "在库",
+    "in_transit": "在途",
+    "partial": "拆零在库",
+    "sold": "已零售",
+    "dispensed": "已发药",
+    "destroyed": "已销毁/注销",
+}
+_SAFE = re.compile(r"^[A-Za-z0-9:;/._%~+=#()\-]{1,200}$")
+
+
+def literal(value: str) -> str:
+    """A SQL string literal for a code, lot or party; anything outside URI characters is refused outright."""
+    if not _SAFE.match(value or ""):
+        raise ValueError(f"无效的查询值：{value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in(values) -> str:
+    return ", ".join(literal(v) for v in values)
+
+
+# The acting party of a row (as the anomaly scans define it): its business location when that is a party.
+ACTOR = """CASE WHEN biz_location LIKE 'urn:yaojian:uscc:%' THEN biz_location
+   WHEN biz_step = 'shipping' THEN source_owner
+   WHEN biz_step = 'receiving' THEN destination_owner
+   ELSE coalesce(biz_location, source_owner, destination_owner) END"""
+
+CUSTODY = f"""
+SELECT epc, unix_micros(event_time) AS tus, event_hash, biz_step, disposition,
+  CASE WHEN biz_step = 'dispensing' AND disposition = 'partially_dispensed' THEN 'partial'
+       WHEN biz_step = 'retail_selling' THEN 'sold'
+       WHEN biz_step = 'dispensing' THEN 'dispensed'
+       WHEN biz_step IN ('destroying', 'decommissioning') OR action = 'DELETE' THEN 'destroyed'
+       WHEN biz_step = 'shipping' AND destination_owner IS NOT NULL THEN 'in_transit'
+       ELSE 'held' END AS state,
+  CASE WHEN biz_step = 'shipping' THEN coalesce(destination_owner, {ACTOR})
+       WHEN biz_step = 'receiving' THEN coalesce(destination_owner, {ACTOR})
+       ELSE {ACTOR} END AS holder,
+  source_owner
+FROM raw_events
+WHERE role = 'epc' AND event_type = 'ObjectEvent'
+  AND (biz_step IN ({_in(CUSTODY_STEPS)}) OR action = 'DELETE')
+  AND epc IN (SELECT code FROM codes)"""
+
+_AGG_ADD = "event_type = 'AggregationEvent' AND action = 'ADD' AND role = 'child' AND parent_id IS NOT NULL"
+
+
+def unit_events_sql(units_sql: str) -> str:
+    """CTEs ending in ``unit_events``: every custody event that applies to each unit of ``units_sql`` (column
+    ``unit``), its own or its case's/pallet's while it was inside (``via`` is the code the event was about)."""
+    return f"""
+WITH u AS ({units_sql}),
+e1 AS (SELECT epc AS child, parent_id AS parent, min(unix_micros(event_time)) AS t_in FROM raw_events
+       WHERE {_AGG_ADD} AND epc IN (SELECT unit FROM u) GROUP BY epc, parent_id),
+e2 AS (SELECT epc AS child, parent_id AS parent, min(unix_micros(event_time)) AS t_in FROM raw_events
+       WHERE {_AGG_ADD} AND epc IN (SELECT parent FROM e1) GROUP BY epc, parent_id),
+codes AS (SELECT unit AS code FROM u UNION SELECT parent FROM e1 UNION SELECT parent FROM e2),
+unpacked AS (SELECT epc AS child, parent_id AS parent, unix_micros(event_time) AS tus FROM raw_events
+           WHERE event_type = 'AggregationEvent' AND action = 'DELETE' AND role = 'child'
+             AND epc IN (SELECT code FROM codes)),
+cust AS ({CUSTODY}),
+leaves AS (SELECT child, parent, tus FROM unpacked UNION ALL SELECT epc AS child, NULL AS parent, tus FROM cust),
+m1 AS (SELECT e.child, e.parent, e.t_in, coalesce(min(l.tus), {BIG}) AS t_out FROM e1 e
+       LEFT JOIN leaves l ON l.child = e.child AND (l.parent IS NULL OR l.parent = e.parent) AND l.tus > e.t_in
+       GROUP BY e.child, e.parent, e.t_in),
+m2 AS (SELECT e.child, e.parent, e.t_in, coalesce(min(l.tus), {BIG}) AS t_out FROM e2 e
+       LEFT JOIN leaves l ON l.child = e.child AND (l.parent IS NULL OR l.parent = e.parent) AND l.tus > e.t_in
+       GROUP BY e.child, e.parent, e.t_in),
+applies AS (
+  SELECT unit, unit AS code, CAST(-1 AS BIGINT) AS t_in, {BIG} AS t_out FROM u
+  UNION ALL SELECT child AS unit, parent AS code, t_in, t_out FROM m1
+  UNION ALL SELECT a.child AS unit, b.parent AS code, greatest(a.t_in, b.t_in) AS t_in, least(a.t_out, b.t_out) AS t_out
+  FROM m1 a JOIN m2 b ON b.child = a.parent WHERE greatest(a.t_in, b.t_in) < least(a.t_out, b.t_out)),
+unit_events AS (
+  SELECT a.unit, c.epc AS via, c.tus, c.event_hash, c.biz_step, c.state, c.holder, c.source_owner
+  FROM applies a JOIN cust c ON c.epc = a.code AND c.tus >= a.t_in AND c.tus < a.t_out)"""
+
+
+def holdings_sql(units_sql: str) -> str:
+    """Per unit its latest custody event: holder and state (held / in_transit / partial / sold …)."""
+    return (
+        unit_events_sql(units_sql)
+        + """,
+ranked AS (SELECT unit_events.*, row_number() OVER (PARTITION BY unit ORDER BY tus DESC, event_hash DESC) AS rn
+           FROM unit_events)
+SELECT unit, holder, state, tus FROM ranked WHERE rn = 1"""
+    )
+
+
+def batch_units_sql(lot: str, product: str | None = None) -> str:
+    """Units 最小包装 of a batch: codes commissioned with the lot number that never contain others."""
+    where = f"role = 'epc' AND biz_step = 'commissioning' AND lot = {literal(lot)}"
+    if product:
+        where += f" AND epc LIKE {literal('urn:yaojian:tracecode:' + product + '%')}"
+    return f"""SELECT DISTINCT epc AS unit FROM raw_events WHERE {where}
+  AND epc NOT IN (SELECT parent_id FROM raw_events WHERE {_AGG_ADD})"""
+
+
+# ---------------------------------------------------------------- the statements 查询语句
+
+
+def recall_sql(lot: str, product: str | None = None) -> str:
+    """Recall reach 召回范围: units per (holder, state) for the batch."""
+    return f"""
+WITH h AS ({holdings_sql(batch_units_sql(lot, product))})
+SELECT holder, state, CAST(count(*) AS BIGINT) AS units, max(tus) AS last_tus
+FROM h GROUP BY holder, state ORDER BY holder, state"""
+
+
+def flows_sql(lot: str, product: str | None = None) -> str:
+    """Batch flows 流向: units shipped between parties, and units leaving the chain at each party."""
+    return (
+        unit_events_sql(batch_units_sql(lot, product))
+        + """
+SELECT source, target, CAST(count(DISTINCT unit) AS BIGINT) AS units FROM (
+  SELECT unit, coalesce(source_owner, 'unknown') AS source, holder AS target FROM unit_events
+  WHERE biz_step = 'shipping' AND holder IS NOT NULL
+  UNION ALL
+  SELECT unit, holder AS source, concat('@', state) AS target FROM unit_events
+  WHERE state IN ('sold', 'dispensed', 'destroyed', 'partial') AND holder IS NOT NULL
+) f GROUP BY source, target ORDER BY source, target"""
+    )
+
+
+def stock_sql(holder: str) -> str:
+    """Stock by holder 库存: units now held (or in transit to) the party, by product identifier and lot."""
+    party = literal(holder)
+    touched = f"""SELECT DISTINCT epc AS code FROM raw_events
+      WHERE role = 'epc' AND (destination_owner = {party} OR biz_location = {party})"""
+    units = f"""SELECT code AS unit FROM (
+      SELECT code FROM t0
+      UNION SELECT epc AS code FROM raw_events WHERE {_AGG_ADD} AND parent_id IN (SELECT code FROM t0)
+      UNION SELECT epc AS code FROM raw_events WHERE {_AGG_ADD} AND parent_id IN (
+        SELECT epc FROM raw_events WHERE {_AGG_ADD} AND parent_id IN (SELECT code FROM t0))) x
+    WHERE code NOT IN (SELECT parent_id FROM raw_events WHERE {_AGG_ADD})"""
+    inner = holdings_sql(units).replace("WITH u AS (", f"WITH t0 AS ({touched}),\nu AS (", 1)
+    return f"""
+WITH h AS ({inner}),
+lots AS (SELECT epc, max(lot) AS lot, max(expiry) AS expiry FROM raw_events
+         WHERE role = 'epc' AND biz_step = 'commissioning' AND epc IN (SELECT unit FROM h) GROUP BY epc)
+SELECT CASE WHEN h.unit LIKE 'urn:yaojian:tracecode:%' THEN substr(h.unit, 23, 7) ELSE 'other' END AS product,
+       l.lot, l.expiry, h.state, CAST(count(*) AS BIGINT) AS units
+FROM h LEFT JOIN lots l ON l.epc = h.unit
+WHERE h.holder = {party} AND h.state IN ('held', 'in_transit', 'partial')
+GROUP BY 1, l.lot, l.expiry, h.state ORDER BY 1, l.lot, h.state"""
+
+
+HISTORY_COLUMNS = (
+    "event_hash", "event_type", "action", "biz_step", "disposition", "read_point", "biz_location", "source_owner",
+    "destination_owner", "parent_id", "role", "epc", "quantity", "lot", "expiry", "tz_offset",
+)  # fmt: skip
+
+
+def history_sql(codes: list[str]) -> str:
+    cols = ", ".join(HISTORY_COLUMNS)
+    return f"""SELECT {cols}, unix_micros(event_time) AS tus FROM raw_events WHERE epc IN ({_in(codes)})
+ORDER BY tus, event_hash, role, epc"""
+
+
+def parents_sql(codes: list[str]) -> str:
+    return f"""SELECT DISTINCT epc AS child, parent_id AS parent, min(unix_micros(event_time)) AS t_in
+FROM raw_events WHERE {_AGG_ADD} AND epc IN ({_in(codes)}) GROUP BY epc, parent_id ORDER BY parent"""
+
+
+def public_sql(code: str) -> str:
+    """What the public may know of one code 公众查询: lot, expiry, commissioning time, number of sales."""
+    return f"""SELECT max(CASE WHEN biz_step = 'commissioning' THEN lot END) AS lot,
+  max(CASE WHEN biz_step = 'commissioning' THEN expiry END) AS expiry,
+  min(CASE WHEN biz_step = 'commissioning' THEN unix_micros(event_time) END) AS commissioned_tus,
+  CAST(count(DISTINCT CASE WHEN biz_step IN ({_in(SALE_STEPS)}) THEN event_hash END) AS BIGINT) AS sales,
+  CAST(count(*) AS BIGINT) AS events
+FROM raw_events WHERE role = 'epc' AND epc = {literal(code)}"""
+
+
+# ---------------------------------------------------------------- running them 执行
+
+
+def default_engine() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "YAOJIAN_TRACE_ENGINE", "duckdb") if settings.configured else "duckdb"
+
+
+_SPARK = {}
+
+
+def spark():
+    """The process's SparkSession (created once: startup takes seconds)."""
+    if "session" not in _SPARK:
+        from .anomalies import spark_session
+
+        _SPARK["session"] = spark_session()
+    return _SPARK["session"]
+
+
+@contextmanager
+def open_engine(root: Path | str | None = None, engine: str | None = None):
+    """A query engine with ``raw_events`` over the store; ``None`` when the store holds no events yet."""
+    from .anomalies import DuckDBEngine, SparkEngine
+
+    store = Store(root)
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"未知的查询引擎 {engine!r}，应为 duckdb 或 spark")
+    if store.is_empty():
+        yield None
+        return
+    runner = SparkEngine(spark()) if engine == "spark" else DuckDBEngine(memory_limit="2GB")
+    try:
+        runner.load(store.root, {})
+        yield runner
+    finally:
+        runner.close()
+
+
+def _rows(runner, sql: str) -> list[dict]:
+    return [] if runner is None else runner.arrow(sql).to_pylist()
+
+
+class Queries:
+    """The trace queries over one store with one engine; every method returns plain rows (lists of dicts)."""
+
+    def __init__(self, root: Path | str | None = None, engine: str | None = None):
+        self.root, self.engine = root, engine
+
+    def run(self, sql: str) -> list[dict]:
+        with open_engine(self.root, self.engine) as runner:
+            return _rows(runner, sql)
+
+    def history(self, code: str) -> list[dict]:
+        """Every event touching the code, itself or its case/pallet while it was inside (``via`` = that code)."""
+        with open_engine(self.root, self.engine) as runner:
+            if runner is None:
+                return []
+            windows = {code: (-1, None)}
+            level = [code]
+            for _depth in range(2):  # pack → case → pallet
+                edges = _rows(runner, parents_sql(level))
+                for e in edges:
+                    start = max(e["t_in"], windows[e["child"]][0])
+                    windows.setdefault(e["parent"], (start, None))
+                level = sorted({e["parent"] for e in edges} - {code})
+                if not level:
+                    break
+            rows = _rows(runner, history_sql(sorted(windows)))
+        out = []
+        for row in rows:
+            start, _ = windows[row["epc"]]
+            if row["epc"] != code and row["tus"] < start:
+                continue  # the case's events from before the unit was packed into it
+            row["via"] = None if row["epc"] == code else row["epc"]
+            out.append(row)
+        return out
+
+    def public(self, code: str) -> dict | None:
+        rows = self.run(public_sql(code))
+        return rows[0] if rows and rows[0]["events"] else None
+
+    def recall(self, lot: str, product: str | None = None) -> list[dict]:
+        return self.run(recall_sql(lot, product))
+
+    def flows(self, lot: str, product: str | None = None) -> list[dict]:
+        return self.run(flows_sql(lot, product))
+
+    def stock(self, holder: str) -> list[dict]:
+        return self.run(stock_sql(holder))

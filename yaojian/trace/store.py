@@ -1,0 +1,137 @@
+"""Trace event store 追溯事件库: Parquet files partitioned by date, read by DuckDB (default) or Spark.
+
+Layout contract 存储约定 (shared by ingest, queries, anomaly scans and generated flows; change it only here, openly):
+
+* Root: ``settings.YAOJIAN_TRACE_DIR`` (environment ``YAOJIAN_TRACE_DIR``, default ``<VAR_DIR>/trace``).
+* Events: ``<root>/events/event_date=YYYY-MM-DD/part-*.parquet`` — hive partitioning by the UTC date of the event,
+  one row per event × EPC (:meth:`yaojian.trace.epcis.EpcisEvent.epc_rows`), columns and types as :data:`SCHEMA`:
+  ``event_time`` is TIMESTAMP WITH TIME ZONE (UTC, microseconds); ``quantity`` is DOUBLE (units moved per code —
+  split packs 拆零 and quantity lists; a float is exact for every whole or half unit a pharmacy scans, and both
+  engines aggregate it natively); ``expiry`` is an ISO date string or null; ``ingest_id`` names the ingest run.
+  ``event_date`` is not stored in the files: it is the partition directory (DuckDB and Spark read it as a DATE).
+  Rows within a file are sorted by ``epc`` so that a code lookup skips most row groups by their min/max.
+* Hash index 事件指纹索引: ``<root>/hashes/part-*.parquet``, one row per stored event: ``h1``, ``h2`` (BIGINT, the
+  two halves of MD5(event_hash) — 128 bits, so equal pairs mean equal hashes at any realistic volume). Ingest
+  semi-joins new events against it, reading 16 bytes per stored event instead of the hash strings.
+* A party is ``urn:yaojian:uscc:<统一社会信用代码>``; a 药品追溯码 is ``urn:yaojian:tracecode:<20 digits>``.
+* Master data (enterprises, products, batches, licences) stays in the platform database.
+
+Writes are all-or-nothing for one ingest: files are written under ``<root>/staging/<ingest_id>/`` and renamed into
+place at the end under a file lock (``<root>/.lock``), the hash index file last, so a refused or failed ingest
+leaves nothing visible and two concurrent ingests cannot both accept the same event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("event_hash", pa.string()),
+        ("event_type", pa.string()),
+        ("event_time", pa.timestamp("us", tz="UTC")),
+        ("tz_offset", pa.string()),
+        ("action", pa.string()),
+        ("biz_step", pa.string()),
+        ("disposition", pa.string()),
+        ("read_point", pa.string()),
+        ("biz_location", pa.string()),
+        ("source_owner", pa.string()),
+        ("destination_owner", pa.string()),
+        ("parent_id", pa.string()),
+        ("lot", pa.string()),
+        ("expiry", pa.string()),
+        ("role", pa.string()),
+        ("epc", pa.string()),
+        ("quantity", pa.float64()),
+        ("uom", pa.string()),
+        ("ingest_id", pa.string()),
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+PARTY_URN = "urn:yaojian:uscc:"
+TRACE_CODE_URN = "urn:yaojian:tracecode:"
+
+
+def default_root() -> Path:
+    from django.conf import settings
+
+    return Path(settings.YAOJIAN_TRACE_DIR)
+
+
+def new_ingest_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def sql_path(path: Path | str) -> str:
+    """A path as a SQL string literal body (quotes doubled)."""
+    return str(path).replace("'", "''")
+
+
+class Store:
+    """One store root: where its files are, the lock, and the all-or-nothing commit of an ingest."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.events = self.root / "events"
+        self.hashes = self.root / "hashes"
+        self.staging = self.root / "staging"
+
+    def event_files(self) -> list[Path]:
+        return sorted(self.events.glob("event_date=*/*.parquet"))
+
+    def hash_files(self) -> list[Path]:
+        return sorted(self.hashes.glob("*.parquet"))
+
+    @property
+    def events_glob(self) -> str:
+        return sql_path(self.events / "event_date=*" / "*.parquet")
+
+    @property
+    def hashes_glob(self) -> str:
+        return sql_path(self.hashes / "*.parquet")
+
+    def is_empty(self) -> bool:
+        return not self.event_files()
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Exclusive lock over check-and-commit, so concurrent ingests see each other's hashes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def staging_dir(self, ingest_id: str) -> Path:
+        path = self.staging / ingest_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def discard(self, ingest_id: str) -> None:
+        shutil.rmtree(self.staging / ingest_id, ignore_errors=True)
+
+    def commit(self, ingest_id: str) -> int:
+        """Move an ingest's staged files into place (events first, hash index last); returns files moved."""
+        stage = self.staging / ingest_id
+        moved = 0
+        for path in sorted((stage / "events").glob("event_date=*/*.parquet")):
+            target = self.events / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved += 1
+        for path in sorted((stage / "hashes").glob("*.parquet")):
+            self.hashes.mkdir(parents=True, exist_ok=True)
+            os.replace(path, self.hashes / path.name)
+            moved += 1
+        self.discard(ingest_id)
+        return moved
