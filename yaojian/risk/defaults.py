@@ -156,6 +156,12 @@ REVISIONS = [
         {"complaint_substantiated_weight": (1.0, 2.0)},
     ),
     Revision("产品风险分级校准", {}, {"product_risk": (PRODUCT_RISK_PARAMETERS, PRODUCT_RISK_V4)}),
+    # Trace leads 追溯异常线索 from the anomaly scans, per handling status: an open lead is a suspicion,
+    # a confirmed one weighs like a substantiated complaint; dismissed leads are left out.
+    Revision(
+        "追溯异常线索",
+        {"trace_lead_weights": {"new": 0.5, "assigned": 0.5, "investigating": 0.8, "confirmed": 2.0, "dismissed": 0.0}},
+    ),
 ]
 
 # Action rules 处置规则 (version 1). Each rule: conditions (all must hold) and an action.

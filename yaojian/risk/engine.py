@@ -24,6 +24,7 @@ from yaojian.inspections.models import Defect, Inspection
 from yaojian.registry.choices import DeviceClass, DrugType, EnterpriseType
 from yaojian.registry.models import Enterprise, Product
 from yaojian.sampling.models import SamplingTest
+from yaojian.trace.models import TraceLead
 
 # Factor key → Chinese label shown in "主要风险因素".
 FACTOR_LABELS = {
@@ -42,6 +43,7 @@ FACTOR_LABELS = {
     "penalty": "行政处罚",
     "credit": "信用等级",
     "multi_dimension": "多维度风险叠加",
+    "trace_leads": "追溯异常线索",
     # Product factors 产品风险因素 (the shared keys above keep their labels).
     "category": "产品类别",
     "medical_aesthetics": "医美药械组合",
@@ -96,6 +98,11 @@ class ScoreTable:
             return f"最近信用等级 {self.credit_grades[i]}"
         if key == "adr_rate":
             return f"近一年不良反应报告 {n} 份，高于全国均值"
+        if key == "trace_leads":
+            confirmed = _count(self.counts, "trace_leads_confirmed", i)
+            return (
+                f"近{self.lookback_days // 365}年 {n} 条未排除的追溯线索，其中已查实 {confirmed} 条（按时间衰减计分）"
+            )
         if key == "multi_dimension":
             names = [
                 FACTOR_LABELS[group[0]] if len(group) == 1 else "严重/死亡不良反应"
@@ -202,6 +209,17 @@ def _decayed_counts(align: _Aligner, queryset, owner_field: str, date_field: str
     owners = [r[0] for r in rows]
     n = np.array([r[2] for r in rows], dtype=float)
     return align.sum(owners, n * _decay([r[1] for r in rows], as_of, half_life)), align.sum(owners, n)
+
+
+def _weighted_counts(align: _Aligner, queryset, date_field, group_field, weights, default, as_of, lookback, half_life):
+    """Time-decayed sums per enterprise with a weight per group value (e.g. penalty kind), and the
+    raw counts of the rows that carry weight."""
+    rows = _monthly(queryset, "enterprise_id", date_field, as_of, lookback, group=group_field)
+    ent = [r[0] for r in rows]
+    w = np.array([weights.get(r[2], default) for r in rows], dtype=float)
+    n = np.array([r[3] for r in rows], dtype=float)
+    decay = _decay([r[1] for r in rows], as_of, half_life)
+    return align.sum(ent, w * n * decay), align.sum(ent, n * (w != 0))
 
 
 def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_ids=None) -> ScoreTable:
@@ -327,16 +345,28 @@ def compute(as_of: datetime.date, params: dict, config_version: int, enterprise_
     counts["adr_rate"] = reports
 
     # Penalties by kind.
-    penalty_rows = _monthly(
-        limit(Penalty.objects.all(), "enterprise_id"), "enterprise_id", "decided_on", as_of, lookback, kind="kind"
+    contributions["penalty"], counts["penalty"] = _weighted_counts(
+        align,
+        limit(Penalty.objects.all(), "enterprise_id"),
+        "decided_on",
+        "kind",
+        params["penalty_weights"],
+        1.0,
+        as_of,
+        lookback,
+        half_life,
     )
-    weights = np.array([params["penalty_weights"].get(r[2], 1.0) for r in penalty_rows])
-    n = np.array([r[3] for r in penalty_rows], dtype=float)
-    decay = _decay([r[1] for r in penalty_rows], as_of, half_life)
-    contributions["penalty"] = (
-        align.sum([r[0] for r in penalty_rows], weights * n * decay) if penalty_rows else np.zeros(len(ids))
-    )
-    counts["penalty"] = align.sum([r[0] for r in penalty_rows], n)
+
+    # Trace leads 追溯异常线索 by handling status (from version 5 on): dismissed leads weigh nothing.
+    if "trace_lead_weights" in params:
+        leads = limit(TraceLead.objects.all(), "enterprise_id")
+        weights = params["trace_lead_weights"]
+        contributions["trace_leads"], counts["trace_leads"] = _weighted_counts(
+            align, leads, "found_at__date", "status", weights, 0.0, as_of, lookback, half_life
+        )
+        _, counts["trace_leads_confirmed"] = _weighted_counts(
+            align, leads.filter(status="confirmed"), "found_at__date", "status", weights, 0.0, as_of, lookback, 1.0
+        )
 
     # Adverse events in several dimensions at once (多维度风险叠加), from version 3 on.
     groups = params.get("multi_dimension_groups", [])

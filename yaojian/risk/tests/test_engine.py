@@ -1,6 +1,7 @@
 """Risk portrait 风险画像: scores, explanations, levels, reproducibility, backtest metrics."""
 
 import datetime
+import itertools
 
 import numpy as np
 import pytest
@@ -169,3 +170,64 @@ def test_adverse_events_in_several_dimensions_add_up(world):
     # Version 2 predates the factor: scored with it, the factor is absent and its meaning unchanged.
     older = RiskModelConfig.objects.get(version=2)
     assert "multi_dimension" not in engine.compute(AS_OF, older.parameters, older.version).contributions
+
+
+LEAD_NUMBERS = itertools.count(1)
+
+
+def add_lead(enterprise, found_on, status):
+    from django.utils import timezone
+
+    from yaojian.trace.models import TraceLead
+
+    n = next(LEAD_NUMBERS)
+    moment = timezone.make_aware(datetime.datetime.combine(found_on, datetime.time(10)))
+    return TraceLead.objects.create(
+        division_code=enterprise.division_code,
+        enterprise=enterprise,
+        kind="duplicate_sale",
+        code=f"8{n:019d}",
+        found_at=moment,
+        status=status,
+        key=f"lead-{n}",
+        last_scanned_at=moment,
+    )
+
+
+def test_trace_leads_count_by_status_with_decay(world):
+    from yaojian.risk.models import RiskModelConfig
+
+    config = services.active_config()
+    weights = config.parameters["trace_lead_weights"]
+    gulou, xuanwu, liangxi = (world.enterprises[k] for k in ("gulou", "xuanwu", "liangxi"))
+    day = datetime.date(2025, 12, 15)
+    add_lead(gulou, day, "new")
+    add_lead(gulou, day, "dismissed")  # ruled out: no weight, not counted
+    add_lead(xuanwu, day, "confirmed")
+    add_lead(liangxi, day - datetime.timedelta(days=365), "confirmed")  # a year older: half the weight
+    table = engine.compute(AS_OF, config.parameters, config.version)
+    leads = dict(zip(table.enterprise_ids.tolist(), table.contributions["trace_leads"], strict=True))
+    assert leads[gulou.pk] == pytest.approx(weights["new"], rel=0.05)
+    assert leads[xuanwu.pk] == pytest.approx(weights["confirmed"], rel=0.05) and leads[xuanwu.pk] > leads[gulou.pk]
+    assert leads[liangxi.pk] == pytest.approx(leads[xuanwu.pk] / 2, rel=0.05)
+    i = list(table.enterprise_ids).index(gulou.pk)
+    detail = next(f["detail"] for f in engine.explain(table, i) if f["factor"] == "trace_leads")
+    assert "1 条未排除" in detail and "已查实 0 条" in detail
+    # Version 4 predates the factor: it scores as it did.
+    older = RiskModelConfig.objects.get(version=4)
+    assert "trace_leads" not in engine.compute(AS_OF, older.parameters, older.version).contributions
+
+
+def test_a_confirmed_lead_raises_the_portrait_at_once(world, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from yaojian.core.services import notify_changed
+    from yaojian.risk.models import RiskAssessment
+    from yaojian.trace.models import TraceLead
+
+    ent = world.enterprises["gulou"]
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = add_lead(ent, timezone.localdate(), "confirmed")
+        notify_changed(TraceLead, [lead.enterprise_id])  # as the trace app's lead services do
+    current = RiskAssessment.objects.get(enterprise=ent, is_current=True)
+    assert any(f["factor"] == "trace_leads" for f in current.factors)
