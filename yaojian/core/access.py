@@ -61,6 +61,13 @@ SIGNALS = ("signals.signalrun", "signals.pairresult", "signals.signal", "signals
 for _role in (Role.ADMIN, Role.REGULATOR, Role.ADR_ANALYST):
     PERMISSIONS[_role] = PERMISSIONS[_role] | {label: ALL for label in SIGNALS}
 
+# Case work 病例处理 (reaction dictionary, duplicate queue): ADR analysts and regulators; the deadline and
+# duplicate-scoring parameters are published by administrators and read by the others.
+CASEWORK = ("adr.reactionterm", "casework.duplicatecandidate")
+for _role in (Role.ADMIN, Role.REGULATOR, Role.ADR_ANALYST):
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {label: ALL for label in CASEWORK}
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {"casework.caseworkconfig": ALL if _role == Role.ADMIN else READ}
+
 # Product risk scores 产品风险: whoever reads the enterprise scores reads them, with the same rights.
 for _role in list(PERMISSIONS):
     if "risk.riskassessment" in PERMISSIONS[_role]:

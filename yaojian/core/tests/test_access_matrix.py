@@ -17,6 +17,8 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from yaojian.adr.models import AdrReport, ReactionTerm
+from yaojian.casework.models import DuplicateCandidate
 from yaojian.core import services
 from yaojian.core.api import dump
 from yaojian.core.models import ApiToken, AuditRecord
@@ -76,6 +78,9 @@ READERS = {
     "signals.pairresult": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
+    "adr.reactionterm": REGULATORS | {"adr_analyst"},
+    "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
+    "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -91,6 +96,9 @@ WRITERS = {
     "signals.signalrun": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
+    "adr.reactionterm": REGULATORS | {"adr_analyst"},
+    "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
+    "casework.caseworkconfig": {"admin"},
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -210,6 +218,19 @@ ROUTES: dict[str, Route] = {
     "trace:tracelead-list": Route("page-list", "trace.tracelead"),
     "trace:tracelead-detail": Route("page-case", "trace.tracelead"),
     "trace:enterprise-leads": Route("page-detail", "trace.tracelead", "registry.enterprise"),
+    # Case work 病例处理: the national reaction dictionary, the coding queue, deadlines, duplicate pairs.
+    "casework:term-list": Route("page-list", "adr.reactionterm"),
+    "casework:term-add": Route("page-add", "adr.reactionterm"),
+    "casework:term-edit": Route("page-term-edit", "adr.reactionterm"),
+    "casework:term-search": Route("page-list", "adr.reactionterm"),
+    "casework:coding-queue": Route("page-list", "adr.adrreport"),
+    "casework:coding-resolve": Route("page-action", "adr.reactionterm"),
+    "casework:deadline-list": Route("page-list", "adr.adrreport"),
+    "casework:timeliness": Route("page-list", "adr.adrreport"),
+    "casework:config": Route("page-config", "casework.caseworkconfig"),
+    "casework:duplicate-list": Route("page-list", "casework.duplicatecandidate"),
+    "casework:dedupe-run": Route("page-action", "casework.duplicatecandidate"),
+    "casework:duplicate-detail": Route("page-review", "casework.duplicatecandidate"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
@@ -264,6 +285,7 @@ class Matrix:
 
         self.risk = self._risk_records()
         self.risk.update(self._signal_records())
+        self.risk.update(self._duplicate_records())
         self.risk.update(self._trace_records())
         self.jobs = self._import_jobs(files)
 
@@ -333,6 +355,22 @@ class Matrix:
             records[(district, "signals.pairresult")] = result
             records[(district, "signals.signal")] = Signal.objects.create(
                 first_run=run, latest_run=run, latest_result=result, **pair
+            )
+        return records
+
+    def _duplicate_records(self) -> dict:
+        """A second report per district and a pending duplicate pair with the world's report, for case work."""
+        records = {}
+        for district in DISTRICTS:
+            first = self.world.records[(district, "adr.adrreport")]
+            second = AdrReport.objects.create(
+                report_number=f"ADR-{district}-2",
+                enterprise=first.enterprise,
+                reported_on=first.reported_on,
+                reaction="皮疹",
+            )
+            records[(district, "casework.duplicatecandidate")] = DuplicateCandidate.objects.create(
+                report_a=first, report_b=second, division_code=first.division_code, score=0.9, evidence={}
             )
         return records
 
@@ -531,6 +569,47 @@ class Matrix:
                 self.expect(key, role, "POST", url, response, {expected})
                 if expected != 400:
                     self._unchanged(key, role, url, not case.steps.exists(), audits)
+
+    def check_page_review(self, key, route, role):
+        """A duplicate pair: readers see it; only writers review it (an empty review step answers 400)."""
+        self.check_page_detail(key, route, role)
+        for district in DISTRICTS:
+            pair = self.obj(district, route.label)
+            url = reverse(key, args=[pair.pk])
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].post(url, {})
+                if role == "anonymous":
+                    self._login_redirect(key, role, "POST", url, response)
+                    continue
+                expected = self._read_status(role, route.label, district)
+                if expected == 200:
+                    expected = 400 if role in WRITERS[route.label] else 403
+                self.expect(key, role, "POST", url, response, {expected})
+                if expected != 400:
+                    unchanged = type(pair).objects.get(pk=pair.pk).status == pair.status
+                    self._unchanged(key, role, url, unchanged, audits)
+
+    def check_page_action(self, key, route, role):
+        """A POST-only action (run a job, record a decision): writers are served, others refused unchanged."""
+        url = reverse(key)
+        with rolled_back():
+            audits = AuditRecord.objects.count()
+            response = self.clients[role].post(url, {})
+            if role == "anonymous":
+                self._login_redirect(key, role, "POST", url, response)
+                return
+            expected = self._write_status(role, route.label)
+            # Served: a finished job goes on to its page (302), an empty decision form answers 400.
+            self.expect(key, role, "POST", url, response, {302, 400} if expected == 200 else {expected})
+            if expected != 200:
+                self._unchanged(key, role, url, True, audits)
+
+    def check_page_term_edit(self, key, route, role):
+        """A term of the national reaction dictionary (no jurisdiction): writers edit any term."""
+        term, _created = ReactionTerm.objects.get_or_create(code="MATRIX-1", defaults={"name": "矩阵测试术语"})
+        url = reverse(key, args=[term.pk])
+        self._page_write(key, role, url, route.label, term, self._write_status(role, route.label))
 
     def check_page_push_ack(self, key, route, role):
         """签收: only the department a push went to acknowledges it."""
