@@ -18,6 +18,7 @@ from yaojian.core.api_auth import API_AUTH
 from yaojian.credit.api import router as credit_router
 from yaojian.enforcement.api import router as enforcement_router
 from yaojian.inspections.api import router as inspections_router
+from yaojian.pharmacy.api import router as pharmacy_router
 from yaojian.registry.api import router as registry_router
 from yaojian.sampling.api import router as sampling_router
 
@@ -42,6 +43,7 @@ for router in (
     complaints_router,
     enforcement_router,
     credit_router,
+    pharmacy_router,
     audit_router,
     token_router,
 ):

@@ -81,6 +81,8 @@ READERS = {
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
+    "pharmacy.purchaserecord": REGULATORS | {"inspector", "enterprise"},
+    "pharmacy.alert": REGULATORS | {"inspector"},
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -99,6 +101,10 @@ WRITERS = {
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": {"admin"},
+    # Only a retail pharmacy submits purchase records, for itself; the world's enterprise account is a
+    # manufacturer's, so nobody here may (the pharmacy's own account is tested in yaojian/pharmacy/tests).
+    "pharmacy.purchaserecord": set(),
+    "pharmacy.alert": REGULATORS,
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -218,6 +224,19 @@ ROUTES: dict[str, Route] = {
     "trace:tracelead-list": Route("page-list", "trace.tracelead"),
     "trace:tracelead-detail": Route("page-case", "trace.tracelead"),
     "trace:enterprise-leads": Route("page-detail", "trace.tracelead", "registry.enterprise"),
+    # Smart-pharmacy warning 智慧药店: overview, series, response list and board, masked purchase records,
+    # the audited clear-text look-up (regulators only), the pharmacy's own entry, upload and API.
+    "pharmacy:overview": Route("page-list", "pharmacy.alert"),
+    "pharmacy:series": Route("page-list", "pharmacy.alert"),
+    "pharmacy:alert-list": Route("page-list", "pharmacy.alert"),
+    "pharmacy:alert-detail": Route("page-alert", "pharmacy.alert"),
+    "pharmacy:record-list": Route("page-list", "pharmacy.purchaserecord"),
+    "pharmacy:record-detail": Route("page-detail", "pharmacy.purchaserecord"),
+    "pharmacy:record-add": Route("page-add", "pharmacy.purchaserecord"),
+    "pharmacy:record-upload": Route("page-add", "pharmacy.purchaserecord"),
+    "pharmacy:record-reveal": Route("page-reveal", "pharmacy.purchaserecord"),
+    "api:purchaserecord-list": Route("api-list", "pharmacy.purchaserecord"),
+    "api:purchaserecord-submit": Route("api-submit", "pharmacy.purchaserecord"),
     # Case work 病例处理: the national reaction dictionary, the coding queue, deadlines, duplicate pairs.
     "casework:term-list": Route("page-list", "adr.reactionterm"),
     "casework:term-add": Route("page-add", "adr.reactionterm"),
@@ -287,6 +306,7 @@ class Matrix:
         self.risk.update(self._signal_records())
         self.risk.update(self._duplicate_records())
         self.risk.update(self._trace_records())
+        self.risk.update(self._pharmacy_records())
         self.jobs = self._import_jobs(files)
 
     def _import_jobs(self, files) -> dict:
@@ -371,6 +391,36 @@ class Matrix:
             )
             records[(district, "casework.duplicatecandidate")] = DuplicateCandidate.objects.create(
                 report_a=first, report_b=second, division_code=first.division_code, score=0.9, evidence={}
+            )
+        return records
+
+    def _pharmacy_records(self) -> dict:
+        """A purchase record of the district's enterprise and an alert of the district, for the pharmacy pages."""
+        from yaojian.pharmacy.models import Alert, DrugClass, PurchaseRecord
+
+        records, fever = {}, DrugClass.objects.get(code="antipyretic")
+        for district in DISTRICTS:
+            enterprise = self.world.enterprises[district]
+            records[(district, "pharmacy.purchaserecord")] = PurchaseRecord.objects.create(
+                pharmacy=enterprise,
+                receipt_number=f"RX-{district}",
+                sold_at=datetime.datetime(2025, 6, 1, 10, tzinfo=datetime.UTC),
+                sold_on=datetime.date(2025, 6, 1),
+                drug_name="布洛芬缓释胶囊",
+                drug_class=fever,
+                buyer_name="张三",
+                buyer_id_number="11010519491231002X",
+                buyer_hash=f"{district:0>64}",
+            )
+            records[(district, "pharmacy.alert")] = Alert.objects.create(
+                division_code=enterprise.division_id,
+                drug_class=fever,
+                level="pharmacies",
+                first_day=datetime.date(2025, 6, 1),
+                last_day=datetime.date(2025, 6, 1),
+                detectors=["c1"],
+                points=[{"key": enterprise.pk, "label": enterprise.name, "count": 30, "detectors": {"c1": 12.0}}],
+                n_points=1,
             )
         return records
 
@@ -670,6 +720,53 @@ class Matrix:
                 expected = 404  # a template of a kind the role may not add
             for fmt in ("csv", "xlsx"):
                 self._page(key, role, reverse(key, kwargs={"kind": kind, "fmt": fmt}), expected)
+
+    def check_page_reveal(self, key, route, role):
+        """查看明文: regulators of the record's area only (not the administrator); a refused look-up leaves no trace."""
+        for district in DISTRICTS:
+            record = self.obj(district, route.label)
+            url = reverse(key, args=[record.pk])
+            revealer = role in {"province", "city", "district"}
+            expected = self._read_status(role, route.label, district) if revealer or role == "anonymous" else 403
+            self._page(key, role, url, expected)
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].post(url, {"reason": "矩阵测试原因"})
+                if role == "anonymous":
+                    self._login_redirect(key, role, "POST", url, response)
+                    continue
+                self.expect(key, role, "POST", url, response, {expected})
+                if expected != 200 and AuditRecord.objects.count() != audits:
+                    self.failures.append(f"{key} {role} {url}: 被拒绝的查看写入了审计记录")
+
+    def check_page_alert(self, key, route, role):
+        """A pharmacy alert: readers see it; only writers record a response (an empty form answers 400)."""
+        self.check_page_detail(key, route, role)
+        for district in DISTRICTS:
+            alert = self.obj(district, route.label)
+            url = reverse(key, args=[alert.pk])
+            with rolled_back():
+                audits = AuditRecord.objects.count()
+                response = self.clients[role].post(url, {})
+                if role == "anonymous":
+                    self._login_redirect(key, role, "POST", url, response)
+                    continue
+                expected = self._read_status(role, route.label, district)
+                if expected == 200:
+                    expected = 400 if role in WRITERS[route.label] else 403
+                self.expect(key, role, "POST", url, response, {expected})
+                self._unchanged(key, role, url, True, audits)
+
+    def check_api_submit(self, key, route, role):
+        """A pharmacy's batch submission: refused (401/403) to everyone who is not a pharmacy's account."""
+        model = apps.get_model(route.label)
+        url = reverse(key)
+        with rolled_back():
+            count, audits = model.objects.count(), AuditRecord.objects.count()
+            response = self.clients[role].post(url, {"records": []}, content_type="application/json")
+            expected = self._write_status(role, route.label)
+            self.expect(key, role, "POST", url, response, {expected})
+            self._unchanged(key, role, url, model.objects.count() == count, audits)
 
     def _page_write(self, key, role, url, label, obj, expected: int, delete=False):
         """GET the form; POST to it as a refused role (an empty form, or the delete confirmation)."""
