@@ -75,6 +75,11 @@ for _role in list(PERMISSIONS):
             "risk.productriskassessment": PERMISSIONS[_role]["risk.riskassessment"]
         }
 
+# Trace leads 追溯线索 (anomaly scans): regulators handle them; inspectors read and record handling steps.
+PERMISSIONS[Role.ADMIN] |= {"trace.tracelead": ALL}
+PERMISSIONS[Role.REGULATOR] |= {"trace.tracelead": ALL}
+PERMISSIONS[Role.INSPECTOR] |= {"trace.tracelead": frozenset({VIEW, CHANGE})}
+
 # Smart-pharmacy warning 智慧药店: a pharmacy submits and reads its own purchase records; regulators read
 # masked records and aggregates and handle alerts; only a regulator may look a buyer up in clear ("reveal",
 # audited with a reason); inspectors read; the auditor reads the trail of it all and nothing else.
@@ -91,11 +96,6 @@ PERMISSIONS[Role.REGULATOR] |= _PHARMACY_READ | {
 }
 PERMISSIONS[Role.INSPECTOR] |= _PHARMACY_READ | {"pharmacy.alert": READ}
 PERMISSIONS[Role.ENTERPRISE] |= _PHARMACY_READ | {"pharmacy.purchaserecord": frozenset({VIEW, ADD})}
-
-# Trace leads 追溯线索 (anomaly scans): regulators handle them; inspectors read and record handling steps.
-PERMISSIONS[Role.ADMIN] |= {"trace.tracelead": ALL}
-PERMISSIONS[Role.REGULATOR] |= {"trace.tracelead": ALL}
-PERMISSIONS[Role.INSPECTOR] |= {"trace.tracelead": frozenset({VIEW, CHANGE})}
 
 
 def _label(model) -> str:

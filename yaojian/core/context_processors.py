@@ -23,8 +23,6 @@ MENU = [
     ("信用评价", "credit:creditrating-list", "credit.creditrating"),
     ("智慧药店", "pharmacy:overview", "pharmacy.alert"),
     ("实名购药", "pharmacy:record-list", "pharmacy.purchaserecord"),
-    ("智慧药店", "pharmacy:overview", "pharmacy.alert"),
-    ("实名购药", "pharmacy:record-list", "pharmacy.purchaserecord"),
     ("分级监管", "risk:riskassessment-list", "risk.riskassessment"),
     ("产品风险", "risk:productriskassessment-list", "risk.productriskassessment"),
     ("技术帮扶", "risk:assistancecase-list", "risk.assistancecase"),
