@@ -66,7 +66,7 @@ class OverviewView(ScopedMixin, View):
         alerted = {(a.drug_class_id, d) for a in alerts for d in _alert_districts(a)}
         cells = (
             counts.filter(day=day)
-            .values("division_code", "drug_class_id", "drug_class__name")
+            .values("division_code", "drug_class_id", "drug_class__name", "drug_class__code")
             .annotate(total=Sum(config.metric))
             .order_by("division_code", "drug_class__order")
         )
@@ -78,7 +78,8 @@ class OverviewView(ScopedMixin, View):
             hot = (cell["drug_class_id"], code) in alerted
             node["value"] += cell["total"]
             node["alert"] = node.get("alert", False) or hot
-            node["children"].append({"name": cell["drug_class__name"], "value": cell["total"], "alert": hot})
+            child = {"name": cell["drug_class__name"], "code": cell["drug_class__code"], "value": cell["total"]}
+            node["children"].append(child | {"alert": hot})
         context = {
             "day": day,
             "alerts": [(a, names.get(a.division_code, a.division_code)) for a in alerts],
