@@ -105,7 +105,7 @@ WEIGHTS = (
 
 def _keys(values: list[str], prefix: str) -> tuple[list[str], dict[str, str]]:
     """Normalised keys of ``values`` (each distinct text normalised once) and a label for each key."""
-    normalised = {text: prefix + normalise(text) for text in set(values)}
+    normalised = {text: prefix + normalise(text) for text in sorted(set(values))}
     labels = {}
     for text, key in normalised.items():
         labels.setdefault(key, text)

@@ -30,6 +30,7 @@ from .normalise import normalise
 SHIPPED = Path(__file__).resolve().parent / "data" / "reaction_terms.csv"
 CSV_COLUMNS = ("code", "name", "name_en", "system_organ_class", "synonyms")
 YAOJIAN, MEDDRA = "yaojian", "meddra"
+MEDDRA_FILES = ("pt.asc", "llt.asc", "soc.asc", "mdhier.asc")
 
 
 class DictionaryError(ValueError):
@@ -85,15 +86,15 @@ def read_project_csv(path: str | Path = SHIPPED) -> list[TermRow]:
 
 def _asc(folder: Path, name: str) -> list[list[str]]:
     """Rows of one MedDRA ASCII file (``$``-separated, a trailing ``$`` on every line)."""
-    path = folder / name
-    if not path.exists():
-        raise DictionaryError(f"MedDRA 目录 {folder} 中缺少 {name}")
-    return [line.split("$") for line in decode(path.read_bytes()).splitlines() if line.strip()]
+    return [line.split("$") for line in decode((folder / name).read_bytes()).splitlines() if line.strip()]
 
 
 def read_meddra(folder: str | Path) -> tuple[list[TermRow], str]:
     """PTs with their primary SOC and current LLTs from a MedDRA ASCII folder; and the release version."""
     folder = Path(folder)
+    missing = [name for name in MEDDRA_FILES if not (folder / name).exists()]
+    if missing:
+        raise DictionaryError(f"MedDRA 目录 {folder} 中缺少 {'、'.join(missing)}")
     soc_names = {r[0]: r[1] for r in _asc(folder, "soc.asc") if len(r) > 1}
     primary_soc = {}
     for r in _asc(folder, "mdhier.asc"):

@@ -95,6 +95,9 @@ class UnitTable(RecordTable):
     sentinel_cases = tables.Column(verbose_name="哨点报告数")
     sentinel_rate = tables.Column(verbose_name="哨点 7 日达标率")
 
+    class Meta(RecordTable.Meta):
+        pass
+
     def render_on_time_rate(self, value):
         return _rate(value)
 
@@ -114,6 +117,9 @@ class QueueTable(RecordTable):
     reports = tables.Column(verbose_name="涉及报告")
     first_report = tables.Column(verbose_name="示例报告")
     last_report = tables.Column(verbose_name="示例报告（末）")
+
+    class Meta(RecordTable.Meta):
+        pass
 
     def render_variants(self, value):
         return "、".join(value)
