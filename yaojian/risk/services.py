@@ -1,6 +1,7 @@
 """Risk services 风险服务: the active parameter version, recomputation, backtesting."""
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,15 +67,23 @@ class RecomputeResult:
     products_changed: int = 0
 
 
+def _current(model, owner_field: str, ids: np.ndarray, subset: bool, *extra: str) -> dict[int, tuple]:
+    """The stored current assessments as owner id → (pk, score, level, config_version, *extra) tuples."""
+    rows = engine.restrict(model.objects.filter(is_current=True), owner_field, ids, subset).values_list(
+        owner_field, "pk", "score", "level", "config_version", *extra
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
 def _moved(current: dict, ids: np.ndarray, score: np.ndarray, level: np.ndarray, version: int):
     """Rows whose score, level or configuration version differ from the stored current assessment.
 
     Returns the mask and the previous levels (0 where there was no assessment yet).
     """
     keys = ids.tolist()
-    prev_score = np.array([current[k].score if k in current else np.nan for k in keys], dtype=float)
-    prev_level = np.array([current[k].level if k in current else 0 for k in keys], dtype=int)
-    prev_version = np.array([current[k].config_version if k in current else 0 for k in keys], dtype=int)
+    prev_score = np.array([current[k][1] if k in current else np.nan for k in keys], dtype=float)
+    prev_level = np.array([current[k][2] if k in current else 0 for k in keys], dtype=int)
+    prev_version = np.array([current[k][3] if k in current else 0 for k in keys], dtype=int)
     moved = (
         np.isnan(prev_score)
         | (np.abs(np.nan_to_num(prev_score) - score) > SCORE_TOLERANCE)
@@ -95,58 +104,46 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
     as_of = as_of or timezone.localdate()
     config = active_config()
     table = engine.compute(as_of, config.parameters, config.version, enterprise_ids)
-    current = {
-        a.enterprise_id: a
-        for a in engine.restrict(
-            RiskAssessment.objects.filter(is_current=True),
-            "enterprise_id",
-            table.enterprise_ids,
-            enterprise_ids is not None,
-        ).only("id", "enterprise_id", "score", "level", "config_version", "last_inspected_on")
-    }
-    moved, prev_level = _moved(current, table.enterprise_ids, table.score, table.level, config.version)
-    prev_last = np.array(
-        [_ordinal(current[e].last_inspected_on) if e in current else -1 for e in table.enterprise_ids.tolist()]
+    current = _current(
+        RiskAssessment, "enterprise_id", table.enterprise_ids, enterprise_ids is not None, "last_inspected_on"
     )
+    moved, prev_level = _moved(current, table.enterprise_ids, table.score, table.level, config.version)
+    prev_last = np.array([_ordinal(current[e][4]) if e in current else -1 for e in table.enterprise_ids.tolist()])
     changed = moved | (prev_last != table.last_inspected)
     idx = np.flatnonzero(changed)
-    new_rows, level_rows = [], []
-    for i in idx.tolist():
-        factors = engine.explain(table, i)
-        ent_id = int(table.enterprise_ids[i])
-        new_rows.append(
-            RiskAssessment(
-                enterprise_id=ent_id,
-                division_code=table.division_codes[i],
-                as_of=as_of,
-                config_version=config.version,
-                intrinsic_score=float(table.intrinsic[i]),
-                compliance_score=float(table.compliance[i]),
-                score=float(table.score[i]),
-                level=int(table.level[i]),
-                inspection_interval_months=int(table.interval_months[i]),
-                factors=factors,
-                last_inspected_on=_date(table.last_inspected[i]),
-                next_inspection_due=_date(table.next_due[i]),
-            )
+
+    def assessment(i: int) -> RiskAssessment:
+        return RiskAssessment(
+            enterprise_id=int(table.enterprise_ids[i]),
+            division_code=table.division_codes[i],
+            as_of=as_of,
+            config_version=config.version,
+            intrinsic_score=float(table.intrinsic[i]),
+            compliance_score=float(table.compliance[i]),
+            score=float(table.score[i]),
+            level=int(table.level[i]),
+            inspection_interval_months=int(table.interval_months[i]),
+            factors=engine.explain(table, i),
+            last_inspected_on=_date(table.last_inspected[i]),
+            next_inspection_due=_date(table.next_due[i]),
         )
-        if prev_level[i] != table.level[i]:
-            top = "；".join(f"{f['label']}（{f['detail']}）" for f in factors[:3])
-            level_rows.append(
-                LevelChange(
-                    enterprise_id=ent_id,
-                    division_code=table.division_codes[i],
-                    changed_on=as_of,
-                    from_level=int(prev_level[i]) or None,
-                    to_level=int(table.level[i]),
-                    reason=f"综合风险 {table.score[i]:.2f}；主要因素：{top}",
-                    config_version=config.version,
-                )
-            )
-    stale = [current[int(e)].pk for e in table.enterprise_ids[idx].tolist() if int(e) in current]
-    RiskAssessment.objects.filter(pk__in=stale).update(is_current=False)
-    RiskAssessment.objects.bulk_create(new_rows, batch_size=2000)
-    LevelChange.objects.bulk_create(level_rows, batch_size=2000)
+
+    def level_change(i: int) -> LevelChange:
+        top = "；".join(f"{f['label']}（{f['detail']}）" for f in engine.explain(table, i, top=3))
+        return LevelChange(
+            enterprise_id=int(table.enterprise_ids[i]),
+            division_code=table.division_codes[i],
+            changed_on=as_of,
+            from_level=int(prev_level[i]) or None,
+            to_level=int(table.level[i]),
+            reason=f"综合风险 {table.score[i]:.2f}；主要因素：{top}",
+            config_version=config.version,
+        )
+
+    stale = [current[e][0] for e in table.enterprise_ids[idx].tolist() if e in current]
+    written = _replace_current(RiskAssessment, stale, (assessment(i) for i in idx.tolist()))
+    moved_level = idx[prev_level[idx] != table.level[idx]]
+    _write_chunks(LevelChange, (level_change(i) for i in moved_level.tolist()))
     products_scored = products_changed = 0
     if "product_risk" in config.parameters:  # versions before the product model score enterprises only
         products_scored, products_changed = _recompute_products(table, as_of, config, enterprise_ids)
@@ -158,17 +155,15 @@ def recompute(*, actor=None, as_of: datetime.date | None = None, enterprise_ids=
         after={
             "as_of": as_of,
             "scored": len(table),
-            "changed": len(new_rows),
-            "level_changes": len(level_rows),
+            "changed": written,
+            "level_changes": len(moved_level),
             "config_version": config.version,
             "incremental": enterprise_ids is not None,
             "products_scored": products_scored,
             "products_changed": products_changed,
         },
     )
-    return RecomputeResult(
-        len(table), len(new_rows), len(level_rows), config.version, products_scored, products_changed
-    )
+    return RecomputeResult(len(table), written, len(moved_level), config.version, products_scored, products_changed)
 
 
 def _recompute_products(table: engine.ScoreTable, as_of, config, enterprise_ids) -> tuple[int, int]:
@@ -188,16 +183,12 @@ def _recompute_products(table: engine.ScoreTable, as_of, config, enterprise_ids)
             order = np.argsort(ent_ids, kind="stable")
             ent_ids, compliance = ent_ids[order], compliance[order]
     products = engine.compute_products(as_of, config.parameters, config.version, (ent_ids, compliance), product_ids)
-    current = {
-        a.product_id: a
-        for a in engine.restrict(
-            ProductRiskAssessment.objects.filter(is_current=True), "product_id", products.product_ids, subset
-        ).only("id", "product_id", "score", "level", "config_version")
-    }
+    current = _current(ProductRiskAssessment, "product_id", products.product_ids, subset)
     moved, _ = _moved(current, products.product_ids, products.score, products.level, config.version)
     idx = np.flatnonzero(moved)
-    new_rows = [
-        ProductRiskAssessment(
+
+    def assessment(i: int) -> ProductRiskAssessment:
+        return ProductRiskAssessment(
             product_id=int(products.product_ids[i]),
             division_code=products.division_codes[i],
             as_of=as_of,
@@ -208,12 +199,29 @@ def _recompute_products(table: engine.ScoreTable, as_of, config, enterprise_ids)
             level=int(products.level[i]),
             factors=engine.explain(products, i),
         )
-        for i in idx.tolist()
-    ]
-    stale = [current[p].pk for p in products.product_ids[idx].tolist() if p in current]
-    ProductRiskAssessment.objects.filter(pk__in=stale).update(is_current=False)
-    ProductRiskAssessment.objects.bulk_create(new_rows, batch_size=2000)
-    return len(products), len(new_rows)
+
+    stale = [current[p][0] for p in products.product_ids[idx].tolist() if p in current]
+    return len(products), _replace_current(ProductRiskAssessment, stale, (assessment(i) for i in idx.tolist()))
+
+
+# Rows per statement when writing assessments: bounded memory and query parameters at province scale.
+WRITE_CHUNK = 5000
+
+
+def _write_chunks(model, rows) -> int:
+    """``bulk_create`` an iterable of unsaved rows, a chunk at a time; returns how many."""
+    rows, written = iter(rows), 0
+    while chunk := list(itertools.islice(rows, WRITE_CHUNK)):
+        model.objects.bulk_create(chunk)
+        written += len(chunk)
+    return written
+
+
+def _replace_current(model, stale: list[int], rows) -> int:
+    """Retire the current assessments ``stale`` (primary keys) and store ``rows`` as the new current ones."""
+    for start in range(0, len(stale), WRITE_CHUNK):
+        model.objects.filter(pk__in=stale[start : start + WRITE_CHUNK]).update(is_current=False)
+    return _write_chunks(model, rows)
 
 
 @dataclass
