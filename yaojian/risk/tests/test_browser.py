@@ -40,3 +40,29 @@ def test_yellow_warning_in_a_browser(transactional_db, live_server, world, page)
     assert "距整改截止 21 天" in page.inner_text("[data-testid=countdown]")
     assert due.isoformat() in page.inner_text("dl.facts")
     page.screenshot(path=str(ARTIFACTS / "assistance-case.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_product_risk_on_the_product_page_in_a_browser(transactional_db, live_server, world, page):
+    from yaojian.registry.models import Product
+
+    today = timezone.localdate()
+    product = world.products["gulou"]
+    Product.objects.filter(pk=product.pk).update(is_injection=True, is_cold_chain=True)
+    add_inspection(world.enterprises["gulou"], today - datetime.timedelta(days=20), ["critical"])
+    services.recompute(as_of=today)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "district")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    # From the dashboard's top products to the product page 一品一链 and its risk panel.
+    page.goto(live_server.url + "/risk/")
+    page.click(f"text={product.name}")
+    page.wait_for_selector("#product-risk .factor-list")
+    factors = page.inner_text("#product-risk .factor-list")
+    assert "高风险品种" in factors and "注射剂" in factors and "持有人合规风险" in factors
+    assert page.locator("#product-risk #risk-factors canvas").count() == 1  # ECharts drew the bar chart
+    page.screenshot(path=str(ARTIFACTS / "product-risk.png"), full_page=True)
