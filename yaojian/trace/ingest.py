@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from .datasets import parse_csv
@@ -85,48 +86,67 @@ def events_table(events: list[EpcisEvent], hashes: list[str], ingest_id: str) ->
     return pa.table(columns, schema=SCHEMA)
 
 
-def _connect():
-    import duckdb
-
+def connect():
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
     return con
 
 
+_H1 = "(md5_number(event_hash) >> 64)::UBIGINT AS h1"
+_H2 = "(md5_number(event_hash) & 18446744073709551615::UHUGEINT)::UBIGINT AS h2"
+
+
+def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> None:
+    """The code index and hash index files of the rows of ``rows`` (with ``event_date``) into ``stage``."""
+    name = f"part-{stage.name}.parquet"
+    (stage / "codes").mkdir(parents=True, exist_ok=True)
+    (stage / "hashes").mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""COPY (SELECT DISTINCT epc, event_date,
+                    CASE WHEN biz_step = 'commissioning' THEN lot END AS lot,
+                    CASE WHEN event_type = 'AggregationEvent' AND action = 'ADD' AND role = 'child'
+                         THEN parent_id END AS parent
+                  FROM {rows} ORDER BY epc)
+        TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)"""
+    )
+    source = hashes or f"(SELECT DISTINCT {_H1}, {_H2} FROM {rows})"
+    con.execute(
+        f"COPY (SELECT h1, h2 FROM {source} ORDER BY h1) TO '{sql_path(stage / 'hashes' / name)}' (FORMAT parquet)"
+    )
+
+
 def commit_rows(store: Store, con, relation: str, ingest_id: str, report: IngestReport) -> IngestReport:
     """Write the rows of ``relation`` (a DuckDB table/view in the layout) whose hashes are new; fill the counts.
 
     Runs under the store lock: the check against the hash index and the rename into place are one step."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE incoming_hashes AS
-        SELECT event_hash, (md5_number(event_hash) >> 64)::UBIGINT AS h1,
-               (md5_number(event_hash) & 18446744073709551615::UHUGEINT)::UBIGINT AS h2
-        FROM (SELECT DISTINCT event_hash FROM {relation})"""
-    )
     with store.locked():
         known = ""
         if store.hash_files():
             known = f"ANTI JOIN read_parquet('{store.hashes_glob}') i ON i.h1 = n.h1 AND i.h2 = n.h2"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT n.* FROM incoming_hashes n {known}")
-        distinct, fresh = con.execute("SELECT (SELECT count(*) FROM incoming_hashes), count(*) FROM fresh").fetchone()
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT n.* FROM (SELECT DISTINCT event_hash, {_H1}, {_H2}
+                FROM {relation}) n {known}"""
+        )
+        distinct = con.execute(f"SELECT count(DISTINCT event_hash) FROM {relation}").fetchone()[0]
+        fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
         report.accepted, report.duplicate = fresh, report.duplicate + distinct - fresh
         if fresh:
             stage = store.staging_dir(ingest_id)
             try:
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE new_rows AS
+                    SELECT r.* EXCLUDE (ingest_id), '{ingest_id}' AS ingest_id,
+                           CAST(timezone('UTC', r.event_time) AS DATE) AS event_date
+                    FROM {relation} r SEMI JOIN fresh f ON f.event_hash = r.event_hash"""
+                )
                 report.rows = con.execute(
-                    f"""COPY (
-                      SELECT r.* EXCLUDE (ingest_id), '{ingest_id}' AS ingest_id,
-                             CAST(timezone('UTC', r.event_time) AS DATE) AS event_date
-                      FROM {relation} r SEMI JOIN fresh f ON f.event_hash = r.event_hash
-                      ORDER BY event_date, r.epc, r.event_time
-                    ) TO '{sql_path(stage / "events")}'
+                    f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc, event_time)
+                    TO '{sql_path(stage / "events")}'
                     (FORMAT parquet, PARTITION_BY (event_date), FILENAME_PATTERN 'part-{ingest_id}-{{i}}',
                      COMPRESSION zstd, ROW_GROUP_SIZE 65536)"""
                 ).fetchone()[0]
-                (stage / "hashes").mkdir(exist_ok=True)
-                index_file = sql_path(stage / "hashes" / f"part-{ingest_id}.parquet")
-                con.execute(f"COPY (SELECT h1, h2 FROM fresh ORDER BY h1) TO '{index_file}' (FORMAT parquet)")
+                write_indexes(con, "new_rows", stage, hashes="fresh")
                 store.commit(ingest_id)
             finally:
                 store.discard(ingest_id)
@@ -150,7 +170,7 @@ def ingest_events(
         keep.append(event)
     if not keep:
         return report
-    con = _connect()
+    con = connect()
     try:
         con.register("parsed", events_table(keep, hashes, ingest_id))
         return commit_rows(store, con, "parsed", ingest_id, report)
@@ -169,9 +189,19 @@ def ingest_epcis(data: bytes, store: Store, source: str = "EPCIS") -> IngestRepo
 
 def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) -> IngestReport:
     """Chinese trace data set CSV 追溯基本数据集; any bad row refuses the file (row, column and reason listed)."""
+    from . import bulkcsv
+
     report = IngestReport(source, "csv")
     ingest_id = new_ingest_id()
     report.ingest_id = ingest_id
+    con = connect()
+    try:
+        bulk = bulkcsv.load(con, data, ingest_id, registry)
+        if bulk is not None:
+            report.duplicate = bulk.in_file_duplicates
+            return commit_rows(store, con, bulk.relation, ingest_id, report)
+    finally:
+        con.close()
     try:
         result = parse_csv(data, registry)
     except ValueError as exc:  # undecodable bytes
@@ -184,17 +214,19 @@ def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) ->
 REQUIRED_PARQUET = ("event_hash", "event_type", "event_time", "role", "epc")
 
 
-def ingest_parquet(path: Path | str, store: Store, source: str | None = None) -> IngestReport:
-    """A Parquet file already in the layout (e.g. an export of another store); columns cast to :data:`SCHEMA`."""
-    report = IngestReport(source or str(path), "parquet")
+def ingest_parquet(paths: list[Path | str], store: Store, source: str | None = None) -> IngestReport:
+    """Parquet files already in the layout (an export of another store, generated flows), as one ingest; columns
+    are cast to :data:`SCHEMA`."""
+    report = IngestReport(source or "、".join(map(str, paths)), "parquet")
     ingest_id = new_ingest_id()
     report.ingest_id = ingest_id
-    con = _connect()
+    con = connect()
     try:
+        files = ", ".join(f"'{sql_path(p)}'" for p in paths)
         try:
-            con.execute(f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_parquet('{sql_path(path)}')")
+            con.execute(f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
             present = {row[0] for row in con.execute("DESCRIBE src").fetchall()}
-        except Exception as exc:  # duckdb raises its own IOException/InvalidInputException for non-Parquet bytes
+        except duckdb.Error as exc:
             return report.refuse([f"不是可读的 Parquet 文件：{str(exc).splitlines()[0]}"])
         missing = [c for c in REQUIRED_PARQUET if c not in present]
         if missing:
@@ -205,7 +237,7 @@ def ingest_parquet(path: Path | str, store: Store, source: str | None = None) ->
         )
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE parquet_rows AS SELECT {casts} FROM src")
-        except Exception as exc:
+        except duckdb.Error as exc:
             return report.refuse([f"Parquet 列类型不符合存储约定：{str(exc).splitlines()[0]}"])
         bad = con.execute(
             "SELECT count(*) FROM parquet_rows WHERE event_hash IS NULL OR epc IS NULL OR event_time IS NULL"
@@ -232,7 +264,7 @@ def ingest_file(path: Path | str, store: Store | None = None, registry=None) -> 
         head = fh.read(8)
     kind = sniff(head, path.name)
     if kind == "parquet":
-        report = ingest_parquet(path, store, str(path))
+        report = ingest_parquet([path], store, str(path))
     else:
         report = ingest_bytes(path.read_bytes(), path.name, store, registry, kind)
     report.seconds = time.perf_counter() - started
@@ -254,6 +286,6 @@ def ingest_bytes(data: bytes, name: str, store: Store | None = None, registry=No
         with tempfile.NamedTemporaryFile(suffix=".parquet") as tmp:
             tmp.write(data)
             tmp.flush()
-            report = ingest_parquet(tmp.name, store, name)
+            report = ingest_parquet([tmp.name], store, name)
     report.seconds = time.perf_counter() - started
     return report

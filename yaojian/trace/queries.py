@@ -22,7 +22,9 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import Store
+import pyarrow as pa
+
+from .store import SCHEMA, TRACE_CODE_URN, Store, sql_path
 
 ENGINES = ("duckdb", "spark")
 BIG = "CAST(9223372036854775807 AS BIGINT)"
@@ -225,9 +227,93 @@ def spark():
     return _SPARK["session"]
 
 
+class Session:
+    """One engine over one store: ``raw_events`` (all partitions, or those the code index points to), the code
+    index as ``code_index``, and small Python tables registered by name."""
+
+    def __init__(self, runner, store: Store):
+        self.runner, self.store = runner, store
+        self.indexed = bool(store.code_files())
+        if self.indexed and runner.name == "spark":
+            runner.spark.read.parquet(str(store.codes)).createOrReplaceTempView("code_index")
+        elif self.indexed:
+            runner.con.execute(f"CREATE OR REPLACE VIEW code_index AS SELECT * FROM read_parquet('{store.codes_glob}')")
+
+    def rows(self, sql: str) -> list[dict]:
+        return self.runner.arrow(sql).to_pylist()
+
+    def register(self, name: str, values: list[str]) -> None:
+        table = pa.table({"code": pa.array(sorted(set(values)), pa.string())})
+        if self.runner.name == "spark":
+            self.runner.spark.createDataFrame(table).createOrReplaceTempView(name)
+        else:
+            self.runner.con.register(name, table)
+
+    def restrict(self, codes: list[str]) -> None:
+        """Read only the date partitions where the codes occur (from the code index), so a lookup opens a few files
+        instead of every day's; without an index every partition is read."""
+        if not self.indexed:
+            return
+        self.register("wanted", codes)
+        dates = [r["d"] for r in self.rows(_DATES)]
+        paths = [self.store.events / f"event_date={d}" for d in dates]
+        if self.runner.name == "spark":
+            reader = self.runner.spark.read.option("basePath", str(self.store.events))
+            frame = reader.parquet(*map(str, paths)) if paths else reader.schema(_spark_schema()).parquet()
+            frame.createOrReplaceTempView("raw_events")
+            return
+        globs = ", ".join(f"'{sql_path(p / '*.parquet')}'" for p in paths)
+        source = (
+            f"read_parquet([{globs}], hive_partitioning = true, union_by_name = true)"
+            if paths
+            else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
+        )
+        self.runner.con.execute(f"CREATE OR REPLACE VIEW raw_events AS SELECT * FROM {source}")
+
+    def parents(self, codes: list[str]) -> list[str]:
+        """Aggregation parents 上级包装 of the codes, from the index (or the events when there is none)."""
+        self.register("wanted", codes)
+        if self.indexed:
+            sql = (
+                "SELECT DISTINCT parent AS p FROM code_index WHERE parent IS NOT NULL AND epc IN (SELECT * FROM wanted)"
+            )
+        else:
+            sql = (
+                f"SELECT DISTINCT parent_id AS p FROM raw_events WHERE {_AGG_ADD} AND epc IN (SELECT code FROM wanted)"
+            )
+        return [r["p"] for r in self.rows(sql)]
+
+    def family(self, codes: list[str]) -> list[str]:
+        """The codes with their cases and pallets (two levels up)."""
+        out, level = set(codes), list(codes)
+        for _depth in range(2):
+            level = sorted(set(self.parents(level)) - out) if level else []
+            out |= set(level)
+        return sorted(out)
+
+    def lot_codes(self, lot: str, product: str | None) -> list[str]:
+        where = f"lot = {literal(lot)}"
+        if product:
+            where += f" AND epc LIKE {literal(TRACE_CODE_URN + product + '%')}"
+        table = "code_index" if self.indexed else "raw_events"
+        return [r["epc"] for r in self.rows(f"SELECT DISTINCT epc FROM {table} WHERE {where}")]
+
+
+_DATES = (
+    "SELECT DISTINCT CAST(event_date AS STRING) AS d FROM code_index WHERE epc IN (SELECT code FROM wanted) ORDER BY d"
+)
+
+
+def _spark_schema():
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
+
+    kinds = {"event_time": TimestampType(), "quantity": DoubleType()}
+    return StructType([StructField(n, kinds.get(n, StringType())) for n in SCHEMA.names])
+
+
 @contextmanager
-def open_engine(root: Path | str | None = None, engine: str | None = None):
-    """A query engine with ``raw_events`` over the store; ``None`` when the store holds no events yet."""
+def open_session(root: Path | str | None = None, engine: str | None = None):
+    """A :class:`Session` over the store; ``None`` when the store holds no events yet."""
     from .anomalies import DuckDBEngine, SparkEngine
 
     store = Store(root)
@@ -240,13 +326,9 @@ def open_engine(root: Path | str | None = None, engine: str | None = None):
     runner = SparkEngine(spark()) if engine == "spark" else DuckDBEngine(memory_limit="2GB")
     try:
         runner.load(store.root, {})
-        yield runner
+        yield Session(runner, store)
     finally:
         runner.close()
-
-
-def _rows(runner, sql: str) -> list[dict]:
-    return [] if runner is None else runner.arrow(sql).to_pylist()
 
 
 class Queries:
@@ -255,44 +337,55 @@ class Queries:
     def __init__(self, root: Path | str | None = None, engine: str | None = None):
         self.root, self.engine = root, engine
 
-    def run(self, sql: str) -> list[dict]:
-        with open_engine(self.root, self.engine) as runner:
-            return _rows(runner, sql)
-
     def history(self, code: str) -> list[dict]:
         """Every event touching the code, itself or its case/pallet while it was inside (``via`` = that code)."""
-        with open_engine(self.root, self.engine) as runner:
-            if runner is None:
+        with open_session(self.root, self.engine) as session:
+            if session is None:
                 return []
-            windows = {code: (-1, None)}
+            session.restrict(session.family([code]))
+            windows = {code: -1}
             level = [code]
             for _depth in range(2):  # pack → case → pallet
-                edges = _rows(runner, parents_sql(level))
+                edges = session.rows(parents_sql(level))
                 for e in edges:
-                    start = max(e["t_in"], windows[e["child"]][0])
-                    windows.setdefault(e["parent"], (start, None))
+                    windows.setdefault(e["parent"], max(e["t_in"], windows[e["child"]]))
                 level = sorted({e["parent"] for e in edges} - {code})
                 if not level:
                     break
-            rows = _rows(runner, history_sql(sorted(windows)))
+            rows = session.rows(history_sql(sorted(windows)))
         out = []
         for row in rows:
-            start, _ = windows[row["epc"]]
-            if row["epc"] != code and row["tus"] < start:
+            if row["epc"] != code and row["tus"] < windows[row["epc"]]:
                 continue  # the case's events from before the unit was packed into it
             row["via"] = None if row["epc"] == code else row["epc"]
             out.append(row)
         return out
 
     def public(self, code: str) -> dict | None:
-        rows = self.run(public_sql(code))
+        with open_session(self.root, self.engine) as session:
+            if session is None:
+                return None
+            session.restrict([code])
+            rows = session.rows(public_sql(code))
         return rows[0] if rows and rows[0]["events"] else None
 
+    def _batch(self, sql: str, lot: str, product: str | None) -> list[dict]:
+        with open_session(self.root, self.engine) as session:
+            if session is None:
+                return []
+            codes = session.lot_codes(lot, product)
+            if not codes:
+                return []
+            session.restrict(session.family(codes))
+            return session.rows(sql)
+
     def recall(self, lot: str, product: str | None = None) -> list[dict]:
-        return self.run(recall_sql(lot, product))
+        return self._batch(recall_sql(lot, product), lot, product)
 
     def flows(self, lot: str, product: str | None = None) -> list[dict]:
-        return self.run(flows_sql(lot, product))
+        return self._batch(flows_sql(lot, product), lot, product)
 
     def stock(self, holder: str) -> list[dict]:
-        return self.run(stock_sql(holder))
+        """Stock reads every partition: which codes reached a party is not in the code index."""
+        with open_session(self.root, self.engine) as session:
+            return [] if session is None else session.rows(stock_sql(holder))

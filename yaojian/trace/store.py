@@ -13,6 +13,11 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
 * Hash index 事件指纹索引: ``<root>/hashes/part-*.parquet``, one row per stored event: ``h1``, ``h2`` (BIGINT, the
   two halves of MD5(event_hash) — 128 bits, so equal pairs mean equal hashes at any realistic volume). Ingest
   semi-joins new events against it, reading 16 bytes per stored event instead of the hash strings.
+* Code index 追溯码索引: ``<root>/codes/part-*.parquet``, distinct (``epc``, ``event_date`` DATE, ``lot`` — the lot
+  of a commissioning row, ``parent`` — the parent of an AggregationEvent ADD child row), sorted by ``epc``. A code
+  or batch lookup reads it first and then opens only the date partitions where the codes occur.
+* Whoever writes event files without :mod:`yaojian.trace.ingest` (e.g. generated flows) runs :meth:`Store.reindex`
+  afterwards, which rebuilds both indexes from the event files.
 * A party is ``urn:yaojian:uscc:<统一社会信用代码>``; a 药品追溯码 is ``urn:yaojian:tracecode:<20 digits>``.
 * Master data (enterprises, products, batches, licences) stays in the platform database.
 
@@ -82,6 +87,7 @@ class Store:
         self.root = Path(root) if root is not None else default_root()
         self.events = self.root / "events"
         self.hashes = self.root / "hashes"
+        self.codes = self.root / "codes"
         self.staging = self.root / "staging"
 
     def event_files(self) -> list[Path]:
@@ -89,6 +95,13 @@ class Store:
 
     def hash_files(self) -> list[Path]:
         return sorted(self.hashes.glob("*.parquet"))
+
+    def code_files(self) -> list[Path]:
+        return sorted(self.codes.glob("*.parquet"))
+
+    @property
+    def codes_glob(self) -> str:
+        return sql_path(self.codes / "*.parquet")
 
     @property
     def events_glob(self) -> str:
@@ -129,9 +142,28 @@ class Store:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
             moved += 1
-        for path in sorted((stage / "hashes").glob("*.parquet")):
-            self.hashes.mkdir(parents=True, exist_ok=True)
-            os.replace(path, self.hashes / path.name)
-            moved += 1
+        for index in ("codes", "hashes"):  # the hash index last: once it is there, the events count as stored
+            for path in sorted((stage / index).glob("*.parquet")):
+                (self.root / index).mkdir(parents=True, exist_ok=True)
+                os.replace(path, self.root / index / path.name)
+                moved += 1
         self.discard(ingest_id)
         return moved
+
+    def reindex(self) -> None:
+        """Rebuild the hash and code indexes from the event files (after files were written by other means)."""
+        from .ingest import connect, write_indexes
+
+        with self.locked():
+            if self.is_empty():
+                return
+            con, ingest_id = connect(), "reindex-" + new_ingest_id()
+            try:
+                con.execute(f"CREATE VIEW all_rows AS SELECT * FROM read_parquet('{self.events_glob}')")
+                write_indexes(con, "all_rows", self.staging_dir(ingest_id))
+                for index in (self.codes, self.hashes):
+                    shutil.rmtree(index, ignore_errors=True)
+                self.commit(ingest_id)
+            finally:
+                con.close()
+                self.discard(ingest_id)
