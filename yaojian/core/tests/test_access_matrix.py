@@ -237,6 +237,10 @@ ROUTES: dict[str, Route] = {
     "pharmacy:record-reveal": Route("page-reveal", "pharmacy.purchaserecord"),
     "api:purchaserecord-list": Route("api-list", "pharmacy.purchaserecord"),
     "api:purchaserecord-submit": Route("api-submit", "pharmacy.purchaserecord"),
+    # ADR intake 不良反应报告: E2B(R3) upload (writers of reports) and one case's E2B export / nested API read.
+    "adr:adrreport-e2b-upload": Route("page-add", "adr.adrreport"),
+    "adr:adrreport-e2b-export": Route("page-detail", "adr.adrreport"),
+    "api:adrreport-case": Route("api-detail", "adr.adrreport"),
     # Case work 病例处理: the national reaction dictionary, the coding queue, deadlines, duplicate pairs.
     "casework:term-list": Route("page-list", "adr.reactionterm"),
     "casework:term-add": Route("page-add", "adr.reactionterm"),
