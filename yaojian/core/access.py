@@ -97,6 +97,17 @@ PERMISSIONS[Role.REGULATOR] |= _PHARMACY_READ | {
 PERMISSIONS[Role.INSPECTOR] |= _PHARMACY_READ | {"pharmacy.alert": READ}
 PERMISSIONS[Role.ENTERPRISE] |= _PHARMACY_READ | {"pharmacy.purchaserecord": frozenset({VIEW, ADD})}
 
+# Sentinel sites and clustered signals 哨点与聚集性信号: regulators and ADR analysts run them and the 24-hour
+# response; inspectors read, and complete the response tasks assigned to them (checked in sentinel.services);
+# the parameters are published by administrators.
+SENTINEL = ("sentinel.sentinelsite", "sentinel.cluster", "sentinel.response", "sentinel.responsetask")
+for _role in (Role.ADMIN, Role.REGULATOR, Role.ADR_ANALYST):
+    PERMISSIONS[_role] |= {label: ALL for label in SENTINEL} | {"sentinel.escalation": READ}
+    PERMISSIONS[_role] |= {"sentinel.sentinelconfig": ALL if _role == Role.ADMIN else READ}
+PERMISSIONS[Role.INSPECTOR] |= {label: READ for label in SENTINEL + ("sentinel.escalation",)} | {
+    "sentinel.responsetask": frozenset({VIEW, CHANGE})
+}
+
 
 def _label(model) -> str:
     return model._meta.label_lower
