@@ -304,6 +304,8 @@ class Importer:
                 self._progress(done)
                 if self.result.error_count and not self.skip_invalid:
                     raise _Rollback
+                if self.spec.after_write:
+                    self.spec.after_write(self.job_id)
                 self.result.imported = True
                 self.audit(path)
                 self.announce()

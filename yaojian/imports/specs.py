@@ -38,6 +38,7 @@ class Spec:
     key: tuple[str, ...]  # headers of the natural key columns (their fields are the upsert's unique fields)
     division_from: str  # header whose resolved reference gives the row's division_code
     row_check: Callable | None = None  # values → list of (header, reason)
+    after_write: Callable | None = None  # job id → None: set-based follow-up on the written rows (child rows)
 
     @property
     def model(self):
@@ -87,6 +88,8 @@ APPROVAL_EXAMPLE = "国药准字H20250001"
 
 
 def _specs() -> dict[str, Spec]:
+    from yaojian.adr.imports import write_children as write_adr_children  # the case's first drug and reaction
+
     ent = C(ENT, "enterprise", p.uscc, True, ref="enterprise", example=USCC_EXAMPLE, help="须为已登记企业")
     specs = [
         Spec(
@@ -251,14 +254,26 @@ def _specs() -> dict[str, Spec]:
             (
                 C("报告编码", "report_number", p.code(64), True, example="ADR-2025-000001"),
                 ent,
+                C("报告类型", "report_type", p.choice(_choices("adr.AdrReport", "report_type")), example="自发报告"),
+                C("来源", "source", p.choice(_choices("adr.AdrReport", "source")), example="医疗机构"),
+                C(
+                    "报告单位统一社会信用代码",
+                    "reporting_enterprise",
+                    p.uscc,
+                    ref="enterprise",
+                    help="报告单位为已登记的医疗机构、药店或哨点时填写",
+                ),
                 C("怀疑产品批准文号", "product", p.approval_number, ref="product", example=APPROVAL_EXAMPLE),
                 C("批号", "batch", p.code(64), ref="batch", example="B250101", help="与怀疑产品批准文号一起确定批次"),
                 C("报告单位", "reporter_unit", p.text(200), example="南京市第一医院"),
+                C("销售日期", "sold_on", p.date, help="哨点药店填写"),
+                C("首次获知日期", "received_on", p.date, example="2025-05-31"),
                 C("报告日期", "reported_on", p.date, True, example="2025-06-01"),
                 C("发生日期", "onset_on", p.date, example="2025-05-30"),
                 C("不良反应名称", "reaction", p.text(200), True, example="皮疹"),
                 C("严重程度", "seriousness", p.choice(_choices("adr.AdrReport", "seriousness")), example="一般"),
                 C("新的不良反应", "is_new", p.boolean, example="否"),
+                C("关联性评价", "causality", p.choice(_choices("adr.AdrReport", "causality")), example="可能"),
                 C("患者性别", "patient_sex", p.choice(_choices("adr.AdrReport", "patient_sex")), example="女"),
                 C("患者年龄", "patient_age", p.integer(0, 150), example="35"),
                 C("转归", "outcome", p.choice(_choices("adr.AdrReport", "outcome")), example="好转"),
@@ -266,6 +281,7 @@ def _specs() -> dict[str, Spec]:
             ),
             key=("报告编码",),
             division_from=ENT,
+            after_write=write_adr_children,
         ),
         Spec(
             "complaint",
