@@ -151,7 +151,8 @@ class WarningConfig(models.Model):
     - CUSUM on a 28-day baseline, k 0.5, h 4 (a one-sd shift is caught in about 8 days, Page 1954);
     - Farrington on daily data with weekly periodicity (freq 7): the same weekday ±w days in the last b weeks;
     - ``min_sigma`` 1: a pharmacy with a flat baseline needs more than one extra buyer to alarm;
-    - multi-point 多点触发: ≥ 3 pharmacies in one district, or ≥ 2 districts in one city, on the same day.
+    - multi-point 多点触发: ≥ 3 pharmacies in one district, or ≥ 3 districts in one city, on the same day (with
+      six detectors on 7-day EARS baselines, 2 districts of a 10-district city fire by chance every few days).
     """
 
     version = models.PositiveIntegerField("版本", unique=True)
@@ -174,7 +175,7 @@ class WarningConfig(models.Model):
     farrington_w = models.PositiveSmallIntegerField("Farrington 窗口半宽 w", default=1)
     farrington_alpha = models.FloatField("Farrington 显著性水平", default=0.01)
     min_pharmacies = models.PositiveSmallIntegerField("多点触发：同区县药店数 k", default=3)
-    min_districts = models.PositiveSmallIntegerField("多点触发：同市区县数 m", default=2)
+    min_districts = models.PositiveSmallIntegerField("多点触发：同市区县数 m", default=3)
     retention_days = models.PositiveSmallIntegerField("个人信息保存天数", default=180)
 
     class Meta:

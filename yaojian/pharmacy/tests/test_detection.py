@@ -4,7 +4,9 @@ districts), idempotent daily runs, the planted demo outbreak, the chart series, 
 import datetime
 
 import numpy as np
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
@@ -134,3 +136,8 @@ def test_response_board_updates_are_audited_and_refused_to_readers(shops):
     assert Alert.objects.get().status == AlertStatus.CLOSED
     for page_name in ("pharmacy:overview", "pharmacy:series", "pharmacy:alert-list"):
         assert district.get(reverse(page_name), {"day": AS_OF.isoformat()}).status_code == 200
+
+
+def test_demo_command_needs_three_pharmacies(shops):
+    with pytest.raises(CommandError, match="药店不足 3 家"):
+        call_command("pharmacy", "demo", "--division", "320213", "--days", "40")
