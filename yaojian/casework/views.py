@@ -326,6 +326,17 @@ REPORT_FIELDS = (
 )
 
 
+PART_LABELS = {
+    "drug": "药品",
+    "reaction": "反应",
+    "sex": "性别",
+    "age": "年龄",
+    "onset": "发生日期",
+    "batch": "批号",
+    "initials": "姓名缩写",
+}
+
+
 class DuplicateDetailView(ScopedMixin, View):
     """A pair side by side 对比审核, with the evidence; 合并 (choose which to keep) / 非重复 / 撤销合并."""
 
@@ -350,8 +361,10 @@ class DuplicateDetailView(ScopedMixin, View):
                     "in_scope": in_scope,
                 }
             )
+        parts = candidate.evidence.get("parts", {})
         context = {
             "candidate": candidate,
+            "parts": [(PART_LABELS.get(name, name), value) for name, value in parts.items()],
             "sides": sides,
             "can_review": self.can(access.CHANGE),
             "error": error,

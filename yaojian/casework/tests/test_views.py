@@ -202,7 +202,7 @@ def test_duplicate_queue_run_review_and_unmerge(world, analyst):
     assert "DUP-1" in listing and "运行识别" in listing
     url = reverse("casework:duplicate-detail", args=[pair.pk])
     page = analyst.get(url).content.decode()
-    assert "合并（保留报告甲）" in page and "DUP-2" in page
+    assert "合并（保留报告甲）" in page and "DUP-2" in page and "药品 0.25" in page
     assert analyst.post(url, {"step": "merge"}).status_code == 400  # which one to keep?
     assert analyst.post(url, {"step": "merge", "keep": "a"}).status_code == 302
     assert AdrReport.objects.get(pk=b.pk).duplicate_of == a
