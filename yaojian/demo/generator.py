@@ -484,7 +484,26 @@ def _sampling(rng, plan, enterprises, products, batches, start):
     _bulk(SamplingTest, tests, plan)
 
 
+ADR_SOURCES = {"hospital": 0.68, "holder": 0.1, "distributor": 0.05, "individual": 0.05, "sentinel": 0.12}
+ADR_CAUSALITY = {
+    "certain": 0.05,
+    "probable": 0.3,
+    "possible": 0.4,
+    "unlikely": 0.08,
+    "pending": 0.12,
+    "unassessable": 0.05,
+}
+SERIOUS_FLAGS = ("life_threatening", "hospitalisation", "disabling", "other_medically_important")
+ADR_CHILD_CHUNK = 50000
+
+
 def _adr(rng, plan, spec, enterprises, products, batches, start):
+    """ADR cases 不良反应报告 with their drugs and reactions.
+
+    The draws that shaped reports before drugs and reactions existed still come from ``rng`` in the same
+    order, so the rest of the data set (complaints, penalties …) is unchanged; the case details
+    (source, dates, causality, children) come from a second generator seeded from the same seed.
+    """
     drugs = [p for p in products if p.category in ("drug", "device")]
     if not drugs:
         return
@@ -502,7 +521,7 @@ def _adr(rng, plan, spec, enterprises, products, batches, start):
     r_weights = np.array([w for _, w in V.REACTIONS])
     r_pick = rng.choice(len(reactions), size=total, p=r_weights / r_weights.sum())
     severity = rng.random(total)
-    reports = []
+    reports, kept = [], []
     for k in range(total):
         p = drugs[chosen[k]]
         holder_i = index[p.holder_id]
@@ -519,12 +538,13 @@ def _adr(rng, plan, spec, enterprises, products, batches, start):
         if bad and seriousness != "general":
             _plant(plan, holder_i, "serious_adr")
         product_batches = batches.get(p.pk, [])
+        batch = _pick(rng, product_batches) if product_batches else None
         reports.append(
             AdrReport(
                 report_number=f"ADR{days[k]:%Y}{plan.seed:02d}{k:08d}",
                 enterprise_id=p.holder_id,
                 product_id=p.pk,
-                batch_id=_pick(rng, product_batches).pk if product_batches else None,
+                batch_id=batch.pk if batch else None,
                 reporter_unit=_pick(rng, reporters),
                 reported_on=days[k],
                 onset_on=days[k] - datetime.timedelta(days=int(rng.integers(0, 10))),
@@ -540,7 +560,112 @@ def _adr(rng, plan, spec, enterprises, products, batches, start):
                 import_batch=plan.generation_id,
             )
         )
-    _bulk(AdrReport, reports, plan)
+        kept.append((p, batch))
+    details = _adr_details(np.random.default_rng([plan.seed, 0xAD2]), reports, enterprises)
+    created = _bulk(AdrReport, reports, plan)
+    _adr_children(details, created, kept, drugs, reactions)
+
+
+def _adr_details(rng, reports, enterprises) -> dict:
+    """Source 来源, first-knowledge date 首次获知日期 (some late), sentinel sites with sale dates, causality."""
+    n = len(reports)
+    sites = [e for e in enterprises if e.type in ("retail_pharmacy", "clinic")]
+    sites = sites[: max(1, len(sites) * 3 // 10)] if sites else []  # a third of pharmacies/clinics are sentinels
+    names = list(ADR_SOURCES) if sites else [s for s in ADR_SOURCES if s != "sentinel"]
+    shares = np.array([ADR_SOURCES[s] for s in names])
+    source = rng.choice(len(names), size=n, p=shares / shares.sum())
+    late = rng.random(n) < 0.08
+    lag = np.where(late, rng.integers(21, 61, size=n), rng.integers(0, 21, size=n))
+    sale_gap = rng.integers(0, 6, size=n)
+    site = rng.integers(0, max(len(sites), 1), size=n)
+    causes = list(ADR_CAUSALITY)
+    c_shares = np.array(list(ADR_CAUSALITY.values()))
+    causality = rng.choice(len(causes), size=n, p=c_shares / c_shares.sum())
+    for k, report in enumerate(reports):
+        report.source = names[source[k]]
+        report.received_on = report.reported_on - datetime.timedelta(days=int(lag[k]))
+        report.onset_on = report.received_on - (report.reported_on - report.onset_on)  # known after it began
+        report.causality = causes[causality[k]]
+        if report.source == "sentinel":
+            enterprise = sites[site[k]]
+            report.reporting_enterprise_id, report.reporter_unit = enterprise.pk, enterprise.name
+            report.sold_on = report.onset_on - datetime.timedelta(days=int(sale_gap[k]))
+    return {
+        "concomitant": rng.random(n) < 0.25,
+        "other_drug": rng.random(n),
+        "second_reaction": rng.random(n) < 0.15,
+        "other_term": rng.integers(0, len(V.REACTIONS), size=n),
+        "flag": rng.integers(0, len(SERIOUS_FLAGS), size=n),
+    }
+
+
+def _adr_children(details, reports, kept, drugs, terms):
+    """Suspect drug (+ sometimes a concomitant one) and reactions whose criteria match the seriousness."""
+    from yaojian.adr.models import AdrDrug, AdrReaction
+
+    for lo in range(0, len(reports), ADR_CHILD_CHUNK):
+        drug_rows, reaction_rows = [], []
+        for k in range(lo, min(lo + ADR_CHILD_CHUNK, len(reports))):
+            report, (product, batch) = reports[k], kept[k]
+            route = "静脉滴注" if product.is_injection else "口服"
+            drug_rows.append(
+                AdrDrug(
+                    report_id=report.pk,
+                    position=1,
+                    role="suspect",
+                    product_id=product.pk,
+                    batch_id=batch.pk if batch else None,
+                    name=product.name,
+                    approval_number=product.approval_number,
+                    batch_number=batch.batch_number if batch else "",
+                    route=route,
+                    start_on=report.onset_on - datetime.timedelta(days=1),
+                    causality=report.causality,
+                )
+            )
+            if details["concomitant"][k]:
+                other = drugs[int(details["other_drug"][k] * len(drugs))]
+                drug_rows.append(
+                    AdrDrug(
+                        report_id=report.pk,
+                        position=2,
+                        role="concomitant",
+                        product_id=other.pk,
+                        name=other.name,
+                        approval_number=other.approval_number,
+                        route="口服",
+                        causality="unlikely",
+                    )
+                )
+            flags = {}
+            if report.seriousness == "death":
+                flags = {"results_in_death": True}
+            elif report.seriousness == "serious":
+                flags = {SERIOUS_FLAGS[details["flag"][k]]: True}
+            reaction_rows.append(
+                AdrReaction(
+                    report_id=report.pk,
+                    position=1,
+                    reported_term=report.reaction,
+                    onset_on=report.onset_on,
+                    outcome=report.outcome,
+                    **flags,
+                )
+            )
+            if details["second_reaction"][k]:
+                term = terms[details["other_term"][k]]
+                if term != report.reaction:
+                    reaction_rows.append(
+                        AdrReaction(
+                            report_id=report.pk,
+                            position=2,
+                            reported_term=term,
+                            onset_on=report.onset_on,
+                            outcome=report.outcome,
+                        )
+                    )
+        AdrDrug.objects.bulk_create(drug_rows, batch_size=BATCH_SIZE)
+        AdrReaction.objects.bulk_create(reaction_rows, batch_size=BATCH_SIZE)
 
 
 def _complaints(rng, plan, spec, enterprises, products, start):

@@ -199,3 +199,40 @@ def test_command_refuses_a_bad_file(world, tmp_path):
         call_command("adr", "import-e2b", str(bad), "--division", "320106")
     with pytest.raises(CommandError, match="--division"):
         call_command("adr", "import-e2b", str(bad))
+
+
+# --- demo generator -----------------------------------------------------------------------------
+
+
+def test_generated_cases_have_consistent_children(db):
+    from django.db.models import Count, Q
+
+    from yaojian.demo import generator
+
+    generator.generate(scale="tiny", seed=3)
+    reports = AdrReport.objects.annotate(
+        suspects=Count("drugs", filter=Q(drugs__role="suspect"), distinct=True),
+        deaths=Count("reactions", filter=Q(reactions__results_in_death=True), distinct=True),
+        serious=Count(
+            "reactions",
+            filter=Q(reactions__life_threatening=True)
+            | Q(reactions__hospitalisation=True)
+            | Q(reactions__disabling=True)
+            | Q(reactions__other_medically_important=True),
+            distinct=True,
+        ),
+    )
+    assert reports.count() > 100
+    assert not reports.exclude(suspects=1).exists()
+    assert not reports.filter(seriousness="death").exclude(deaths__gte=1).exists()
+    assert not reports.filter(seriousness="serious").exclude(serious__gte=1).exists()
+    assert not reports.filter(seriousness="general").filter(Q(deaths__gt=0) | Q(serious__gt=0)).exists()
+    first = AdrReaction.objects.filter(position=1).select_related("report")
+    assert all(r.reported_term == r.report.reaction for r in first)
+    assert AdrReport.objects.filter(
+        source="sentinel", reporting_enterprise__isnull=False, sold_on__isnull=False
+    ).exists()
+    assert not AdrReport.objects.filter(source="sentinel", reporting_enterprise__isnull=True).exists()
+    lags = [(r.reported_on - r.received_on).days for r in AdrReport.objects.only("reported_on", "received_on")]
+    assert min(lags) >= 0 and max(lags) > 20  # some reported late
+    assert AdrDrug.objects.filter(role="concomitant").exists()

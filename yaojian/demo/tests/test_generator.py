@@ -24,6 +24,8 @@ MODELS = [
     "inspections.Defect",
     "sampling.SamplingTest",
     "adr.AdrReport",
+    "adr.AdrDrug",
+    "adr.AdrReaction",
     "complaints.Complaint",
     "enforcement.Penalty",
     "credit.CreditRating",
