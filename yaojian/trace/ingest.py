@@ -16,7 +16,7 @@ set; otherwise it falls back to the event model, event by event.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -78,7 +78,13 @@ def events_table(events: list[EpcisEvent], hashes: list[str], ingest_id: str) ->
     """The store rows of parsed events (one per event × EPC)."""
     columns: dict[str, list] = {name: [] for name in COLUMNS}
     for event, digest in zip(events, hashes, strict=True):
-        for row in event.epc_rows(digest):
+        rows = list(event.epc_rows(digest))
+        if not rows:  # an event naming no EPC (a sensor reading at a place) keeps one row, role and epc null
+            rows = [
+                row | {"role": None, "epc": None, "quantity": None}
+                for row in replace(event, epc_list=["-"]).epc_rows(digest)
+            ]
+        for row in rows:
             for name in COLUMNS[:-1]:
                 columns[name].append(row[name])
             columns["ingest_id"].append(ingest_id)
@@ -211,7 +217,7 @@ def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) ->
     return ingest_events(result.events, store, report, ingest_id)
 
 
-REQUIRED_PARQUET = ("event_hash", "event_type", "event_time", "role", "epc")
+REQUIRED_PARQUET = ("event_hash", "event_type", "event_time", "role", "epc")  # columns; epc/role may hold nulls
 
 
 def ingest_parquet(paths: list[Path | str], store: Store, source: str | None = None) -> IngestReport:
@@ -240,10 +246,10 @@ def ingest_parquet(paths: list[Path | str], store: Store, source: str | None = N
         except duckdb.Error as exc:
             return report.refuse([f"Parquet 列类型不符合存储约定：{str(exc).splitlines()[0]}"])
         bad = con.execute(
-            "SELECT count(*) FROM parquet_rows WHERE event_hash IS NULL OR epc IS NULL OR event_time IS NULL"
+            "SELECT count(*) FROM parquet_rows WHERE event_hash IS NULL OR event_time IS NULL"
         ).fetchone()[0]
         if bad:
-            return report.refuse([f"{bad} 行缺少 event_hash、epc 或 event_time"], bad)
+            return report.refuse([f"{bad} 行缺少 event_hash 或 event_time"], bad)
         return commit_rows(store, con, "parquet_rows", ingest_id, report)
     finally:
         con.close()

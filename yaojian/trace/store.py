@@ -8,6 +8,7 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
   ``event_time`` is TIMESTAMP WITH TIME ZONE (UTC, microseconds); ``quantity`` is DOUBLE (units moved per code —
   split packs 拆零 and quantity lists; a float is exact for every whole or half unit a pharmacy scans, and both
   engines aggregate it natively); ``expiry`` is an ISO date string or null; ``ingest_id`` names the ingest run.
+  An event naming no EPC (a sensor reading at a place) keeps one row with ``role`` and ``epc`` null.
   ``event_date`` is not stored in the files: it is the partition directory (DuckDB and Spark read it as a DATE).
   Rows within a file are sorted by ``epc`` so that a code lookup skips most row groups by their min/max.
 * Hash index 事件指纹索引: ``<root>/hashes/part-*.parquet``, one row per stored event: ``h1``, ``h2`` (BIGINT, the
