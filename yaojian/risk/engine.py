@@ -513,8 +513,9 @@ def compute_products(
     products = Product.objects.all() if product_ids is None else Product.objects.filter(pk__in=list(product_ids))
     rows = list(products.order_by("pk").values_list(*_PRODUCT_COLUMNS, "is_prescription", *flags))
     cols = np.array(rows, dtype=object).reshape(len(rows), len(_PRODUCT_COLUMNS) + 1 + len(flags)).T
-    ids = cols[0].astype(np.int64)
-    holder, manufacturer, category = cols[1], cols[2], cols[4]  # manufacturer may be None
+    pks, holder, manufacturer, divisions, category, drug_type, device_class, prescription = cols[:8]
+    flag_columns = cols[8:]
+    ids = pks.astype(np.int64)
     align = _Aligner(ids)
     subset = product_ids is not None
     contributions: dict[str, np.ndarray] = {}
@@ -526,19 +527,19 @@ def compute_products(
     # Intrinsic: category, risk attributes, and the two high-frequency scenarios.
     contributions["category"] = mapped(category, p["category_base"])
     parts = {
-        str(Product._meta.get_field(f).verbose_name): p["attribute_weights"][f] * cols[8 + k].astype(bool)
-        for k, f in enumerate(flags)
+        str(Product._meta.get_field(f).verbose_name): p["attribute_weights"][f] * column.astype(bool)
+        for f, column in zip(flags, flag_columns, strict=True)
     }
     for value, weight in p["device_class_weights"].items():
-        parts[f"{DeviceClass(value).label}医疗器械"] = weight * (cols[6] == value)
+        parts[f"{DeviceClass(value).label}医疗器械"] = weight * (device_class == value)
     for value, weight in p["drug_type_weights"].items():
-        parts[str(DrugType(value).label)] = weight * (cols[5] == value)
-    parts["处方药"] = p["prescription_weight"] * cols[7].astype(bool)
+        parts[str(DrugType(value).label)] = weight * (drug_type == value)
+    parts["处方药"] = p["prescription_weight"] * prescription.astype(bool)
     contributions["product_attributes"] = sum(parts.values(), np.zeros(len(ids)))
     contributions["medical_aesthetics"] = p["medical_aesthetics_weight"] * _products_used_at(
         as_of, ids, subset, EnterpriseType.AESTHETICS
     )
-    online = Q()
+    online = Q(pk__in=[])  # no keyword, no online-sales complaint
     for keyword in p["online_sales_keywords"]:
         online |= Q(subject__contains=keyword)
     online_rows = list(
@@ -604,7 +605,7 @@ def compute_products(
         as_of=as_of,
         config_version=config_version,
         product_ids=ids,
-        division_codes=cols[3],
+        division_codes=divisions,
         contributions=contributions,
         counts=counts,
         attribute_parts=parts,
