@@ -33,8 +33,6 @@ from django.db.models import Count, F
 from django.db.models.functions import Coalesce, Substr
 
 from yaojian.core import services as core_services
-from yaojian.core.choices import DivisionLevel
-from yaojian.core.models import Division
 from yaojian.surveillance.scan import space_time_scan
 
 from . import services
@@ -189,34 +187,33 @@ def scan_candidates(as_of: datetime.date, config: SentinelConfig, prefix: str = 
         rows = list(
             window.filter(province=province, product_id__in=products).values_list("pk", "product_id", "area", "day")
         )
-        codes = sorted(
-            set(
-                Division.objects.filter(code__startswith=province, level=DivisionLevel.DISTRICT).values_list(
-                    "code", flat=True
-                )
-            )
-            | {r[2] for r in rows}
-        )
-        zone = {c: i for i, c in enumerate(codes)}
-        centroids = district_layout(codes)
         n_days = config.scan_baseline_days
         pks = np.array([r[0] for r in rows])
         product = np.array([r[1] for r in rows])
-        zones = np.array([zone[r[2]] for r in rows])
+        areas = np.array([r[2] for r in rows])
         days = np.array([(r[3] - base_start).days for r in rows])
         for product_id in products:
+            # The permutation model's locations are the districts with cases of the product (as in SaTScan's
+            # case file); circles are centred on them and take in up to half of them.
             mine = product == product_id
+            codes, zones = np.unique(areas[mine], return_inverse=True)
+            codes = codes.tolist()
             table = np.zeros((len(codes), n_days), dtype=np.int64)
-            np.add.at(table, (zones[mine], days[mine]), 1)
+            np.add.at(table, (zones, days[mine]), 1)
             seed = zlib.crc32(f"{product_id}:{as_of.isoformat()}".encode())
             result = space_time_scan(
-                table, centroids, max_days=config.scan_max_days, replications=config.scan_replications, seed=seed
+                table,
+                district_layout(codes),
+                max_days=config.scan_max_days,
+                replications=config.scan_replications,
+                seed=seed,
             )
             if result.p_value > config.scan_alpha:
                 continue
-            inside = mine & np.isin(zones, result.zones) & (days >= result.first_day) & (days <= result.last_day)
-            # The circle may take in districts without cases; the signal names those with cases, led by the
-            # district with the most (ties: nearest the centre).
+            window_days = days[mine]
+            inside = np.isin(zones, result.zones) & (window_days >= result.first_day) & (window_days <= result.last_day)
+            # The circle may take in districts without cases in the period; the signal names those with cases, led by
+            # the district with the most (ties: nearest the centre).
             per_zone = np.bincount(zones[inside], minlength=len(codes))[result.zones]
             districts = [codes[z] for z, n in zip(result.zones, per_zone, strict=True) if n]
             found.append(
@@ -225,8 +222,8 @@ def scan_candidates(as_of: datetime.date, config: SentinelConfig, prefix: str = 
                     "scan",
                     product_id,
                     codes[result.zones[int(np.argmax(per_zone))]],
-                    set(pks[inside].tolist()),
-                    [base_start + datetime.timedelta(days=int(d)) for d in days[inside]],
+                    set(pks[mine][inside].tolist()),
+                    [base_start + datetime.timedelta(days=int(d)) for d in window_days[inside]],
                     districts,
                     strength={"expected": result.expected, "llr": result.llr, "p_value": result.p_value},
                 )

@@ -165,3 +165,24 @@ def test_district_layout_puts_a_citys_districts_nearest():
     xy = detection.district_layout(codes)
     dist = np.linalg.norm(xy[:, None] - xy[None], axis=2)
     assert dist[0, 1] < dist[0, 3] and dist[0, 2] < dist[0, 4] and dist[3, 4] < dist[3, 0]
+
+
+@pytest.mark.django_db
+def test_scan_layer_finds_a_planted_cluster_within_a_day_of_the_third_case(sites_world):
+    """Background: the product ~1.3 cases a day over two districts for 35 days; then one extra case a day in
+    鼓楼. With the default α = 0.01 and 999 replications the scan fires on the fourth planted day — one day
+    after the third case (the rule layer fires on the third)."""
+    config = SentinelConfig(scan_baseline_days=42)
+    for n in range(1, 36):
+        make_case(sites_world, day(n), pharmacy="xuanwu", batch="b2")
+        if n % 3 == 0:
+            make_case(sites_world, day(n), batch="b2")
+    detected = None
+    for planted, n in enumerate(range(36, 42), start=1):
+        make_case(sites_world, day(n))
+        if detection.detect(day(n), now=NOW, layers=(Layer.SCAN,), config=config).created:
+            detected = planted
+            break
+    assert detected == 4
+    (cluster,) = Cluster.objects.all()
+    assert cluster.p_value <= 0.01 and cluster.districts == ["320106"]
