@@ -199,6 +199,10 @@ class Scheduler:
 
     def run(self, max_cycles: int | None = None) -> None:
         start = self.now()
+        # A run still marked as running was cut off by a stop or crash of the previous process.
+        ScheduledRun.objects.filter(status=ScheduledRun.Status.RUNNING).update(
+            status=ScheduledRun.Status.FAILED, summary="调度进程中断，未完成", finished_at=start
+        )
         pending = missed_run(self.schedule, start)
         next_nightly = pending or self.schedule.next_after(start)
         next_delivery = start

@@ -164,6 +164,9 @@ def test_a_stopped_loop_returns(db, calls):
     ScheduledRun.objects.create(
         job="nightly", scheduled_for=at(2025, 12, 31, 2, 30), started_at=at(2025, 12, 31, 2, 30), status="succeeded"
     )
+    cut_off = ScheduledRun.objects.create(
+        job="nightly", scheduled_for=at(2025, 12, 30, 2, 30), started_at=at(2025, 12, 30, 2, 30), status="running"
+    )
     loop = scheduler.Scheduler(
         CronSchedule.parse("30 2 * * *", "Asia/Shanghai"),
         datetime.timedelta(minutes=5),
@@ -172,6 +175,8 @@ def test_a_stopped_loop_returns(db, calls):
     loop.stop()  # what SIGTERM does
     loop.run()
     assert calls["nightly"] == [] and calls["deliver"] == 0
+    cut_off.refresh_from_db()
+    assert cut_off.status == "failed" and "中断" in cut_off.summary  # left running by a previous process
 
 
 def test_a_real_nightly_run_is_recorded_with_its_summary(world):
