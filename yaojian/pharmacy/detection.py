@@ -19,7 +19,9 @@ import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from yaojian.core import audit
@@ -92,29 +94,39 @@ class CountTable:
 
 
 def load_counts(as_of: datetime.date, config: WarningConfig, *, span: int | None = None, counts=None) -> CountTable:
-    """The window's daily counts (``config.metric``) ending on ``as_of``, zero-filled; ``counts`` narrows the rows."""
+    """The window's daily counts (``config.metric``) ending on ``as_of``, zero-filled; ``counts`` narrows the rows.
+
+    The rows come through the cursor with the day as ISO text (no per-row date objects) and are parsed by NumPy.
+    """
     span = span or config.history_days
     start = as_of - datetime.timedelta(days=span - 1)
-    counts = DailyCount.objects.all() if counts is None else counts
-    rows = list(
-        counts.filter(day__range=(start, as_of), drug_class__is_active=True).values_list(
-            "day", "drug_class_id", "division_code", "pharmacy_id", config.metric
-        )
-    )
+    window = (
+        (DailyCount.objects.all() if counts is None else counts)
+        .filter(day__range=(start, as_of), drug_class__is_active=True)
+        .order_by()
+    )  # no ORDER BY: the rows are placed by index, and DISTINCT below must not carry the day
     days = [start + datetime.timedelta(days=i) for i in range(span)]
+    query = window.annotate(day_text=Cast("day", CharField(max_length=10))).values_list(
+        "day_text", "drug_class_id", "pharmacy_id", config.metric
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(*query.query.sql_with_params())
+        rows = cursor.fetchall()
     if not rows:
         empty = np.array([], dtype=int)
         return CountTable(days, empty, np.array([], dtype="<U6"), empty, np.zeros((0, span)))
-    day, cls, div, pha, value = zip(*rows, strict=True)
+    day, cls, pha, value = zip(*rows, strict=True)
     offset = (np.array(day, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(int)
-    cls, div, pha = np.array(cls, dtype=np.int64), np.array(div, dtype="<U6"), np.array(pha, dtype=np.int64)
+    cls, pha = np.array(cls, dtype=np.int64), np.array(pha, dtype=np.int64)
     unique, inverse = np.unique(pha, return_inverse=True)
-    # A pharmacy is one district; series are keyed by (class, pharmacy).
+    division_of = dict(window.values_list("pharmacy_id", "division_code").distinct())
+    divisions = np.array([division_of[p] for p in unique.tolist()], dtype="<U6")
+    # A pharmacy lies in one district; series are keyed by (class, pharmacy).
     key = cls * (unique.size + 1) + inverse
     series, series_first, series_inverse = np.unique(key, return_index=True, return_inverse=True)
-    counts = np.zeros((series.size, span))
-    np.add.at(counts, (series_inverse, offset), np.array(value, dtype=float))
-    return CountTable(days, cls[series_first], div[series_first], pha[series_first], counts)
+    table = np.zeros((series.size, span))
+    np.add.at(table, (series_inverse, offset), np.array(value, dtype=float))
+    return CountTable(days, cls[series_first], divisions[inverse[series_first]], pha[series_first], table)
 
 
 @dataclass

@@ -153,6 +153,12 @@ class WarningConfig(models.Model):
     - ``min_sigma`` 1: a pharmacy with a flat baseline needs more than one extra buyer to alarm;
     - multi-point 多点触发: ≥ 3 pharmacies in one district, or ≥ 3 districts in one city, on the same day (with
       six detectors on 7-day EARS baselines, 2 districts of a 10-district city fire by chance every few days).
+
+    Measured false-alarm rates per series and day on pure Poisson(6) noise with these settings (5,000 series ×
+    60 days): C1 2.1 %, C2 2.1 % (the nominal 0.1 % assumes a known sd; 7 days estimate it poorly), textbook C3
+    8.6 % (3.9 % with threshold 3), CUSUM 0.8 %, Farrington 2.0 %, Noufaily 1.3 %. The textbook C3 therefore
+    raises most chance multi-point alerts where a district has many pharmacies: raise its threshold, ``k``, or
+    leave it out of ``detectors`` there.
     """
 
     version = models.PositiveIntegerField("版本", unique=True)
