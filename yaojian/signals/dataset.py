@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Case, CharField, F, Q, Value, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from yaojian.adr.models import AdrDrug, DrugRole
 
@@ -198,13 +198,22 @@ def build_table(
 
 
 def _label_ids(drug_labels, drug_product, event_labels, event_term) -> None:
-    """Names of the products and coded terms behind id keys, filled in place."""
+    """Names behind id keys, filled in place: products with their approval number (one name is often
+    made by many holders, each its own product), coded terms by their name."""
     from yaojian.adr.models import ReactionTerm
     from yaojian.registry.models import Product
 
-    for labels, pks, model in ((drug_labels, drug_product, Product), (event_labels, event_term, ReactionTerm)):
+    lookups = (
+        (
+            drug_labels,
+            drug_product,
+            Product.objects.annotate(label=Concat("name", Value("（"), "approval_number", Value("）"))),
+        ),
+        (event_labels, event_term, ReactionTerm.objects.annotate(label=F("name"))),
+    )
+    for labels, pks, queryset in lookups:
         where = np.flatnonzero(pks)
         wanted, names = pks[where].tolist(), {}
         for lo in range(0, len(wanted), LOOKUP_CHUNK):  # stays under SQLite's bound-parameter limit
-            names.update(model.objects.filter(pk__in=wanted[lo : lo + LOOKUP_CHUNK]).values_list("pk", "name"))
-        labels[where] = [names.get(pk, str(pk)) for pk in wanted]
+            names.update(queryset.filter(pk__in=wanted[lo : lo + LOOKUP_CHUNK]).values_list("pk", "label"))
+        labels[where] = [names.get(pk, str(pk))[:300] for pk in wanted]

@@ -66,4 +66,6 @@ def build_cases(world) -> dict:
     cases[13] = add_case(ent, "SIG-13", [(product, s)], [rash], duplicate_of=cases[1])
     cases[14] = add_case(ent, "SIG-14", [(product, s)], [rash], is_nullified=True)
     add_case(world.enterprises["xuanwu"], "SIG-XW", [(world.products["xuanwu"], s)], [rash])
-    return {"cases": cases, "rash": rash, "product": product}
+    # A registry product is labelled with its approval number (many holders make the same medicine).
+    label = f"{product.name}（{product.approval_number}）"
+    return {"cases": cases, "rash": rash, "product": product, "label": label}

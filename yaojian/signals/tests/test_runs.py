@@ -37,7 +37,7 @@ def test_counts_match_hand_computation(cases):
     signal_run = run(criteria=PRR_ONLY)
     assert (signal_run.status, signal_run.n_reports, signal_run.n_pairs) == (RunStatus.DONE, 12, 5)
     got = {key: (r.n, round(r.expected, 6)) for key, r in pairs(signal_run).items()}
-    product = cases["product"].name
+    product = cases["label"]
     assert got == {
         (product, "皮疹"): (4, round(5 * 5 / 12, 6)),
         (product, NAUSEA): (2, round(5 * 8 / 12, 6)),
@@ -57,10 +57,10 @@ def test_counts_match_hand_computation(cases):
 
 def test_sex_strata_give_the_stratified_expected_count(cases):
     signal_run = run(strata=["sex"])
-    rash = pairs(signal_run)[(cases["product"].name, "皮疹")]
+    rash = pairs(signal_run)[(cases["label"], "皮疹")]
     # F: 9 reports, P in 3, 皮疹 in 3 → 1; M: 3 reports, P in 2, 皮疹 in 2 → 4/3.
     assert rash.expected == pytest.approx(1 + 4 / 3)
-    age = pairs(run(strata=["age_group", "year"]))[(cases["product"].name, "皮疹")]
+    age = pairs(run(strata=["age_group", "year"]))[(cases["label"], "皮疹")]
     # adult: 9 reports (P 3, 皮疹 3) → 1; elderly: 2 reports (P 2, 皮疹 1) → 1; child: no P.
     assert age.expected == pytest.approx(2.0)
 
@@ -89,7 +89,7 @@ def test_quarterly_series_cumulates(cases, world):
     later = datetime.date(2025, 8, 1)
     add_case(world.enterprises["gulou"], "SIG-Q3", [(cases["product"], "suspect")], [cases["rash"]], day=later)
     signal_run = run(criteria=PRR_ONLY)
-    rash = pairs(signal_run)[(cases["product"].name, "皮疹")]
+    rash = pairs(signal_run)[(cases["label"], "皮疹")]
     series = rash.series
     assert series["n"] == [4, 4, 5, 5]
     assert series["expected"][0] == pytest.approx(25 / 12) and series["expected"][2] == pytest.approx(36 / 13)

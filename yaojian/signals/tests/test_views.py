@@ -89,7 +89,7 @@ def test_signal_list_filters_and_excel_export(signal, world):
         assert ("gulou阿莫西林胶囊" in html) is shown, params
     response = client.get(url, {"export": "xlsx", "status": "new"})
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
-    assert rows[0][0] == "药品" and rows[1][:2] == ("gulou阿莫西林胶囊", "皮疹") and rows[1][4] == "4"
+    assert rows[0][0] == "药品" and rows[1][:2] == (signal.drug_label, "皮疹") and rows[1][4] == "4"
 
 
 def test_signal_page_measures_case_series_and_workflow(signal, world):
