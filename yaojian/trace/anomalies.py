@@ -350,6 +350,7 @@ class DuckDBEngine:
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         if temp_directory:
             self.con.execute(f"SET temp_directory = '{temp_directory}'")
         self.con.execute("CREATE OR REPLACE MACRO unix_micros(t) AS epoch_us(t)")
@@ -388,9 +389,12 @@ def spark_session(memory: str = "2g", cores: int = 2):
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(4 * cores))
         .config("spark.sql.session.timeZone", "UTC")
+        # Sizes of cached intermediate tables are estimated low; a wrong broadcast of a big one runs out of memory.
+        .config("spark.sql.autoBroadcastJoinThreshold", "-1")
         .getOrCreate()
     )
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # the session may predate us
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

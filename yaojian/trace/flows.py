@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from yaojian.core.divisions import read_table
 from yaojian.core.identifiers import build_uscc
@@ -102,6 +103,7 @@ class World:
     product_rx: np.ndarray
     product_controlled: np.ndarray
     product_units: np.ndarray  # split units per pack (1 = sold whole)
+    unlicensed: np.ndarray  # parties the registry knows whose licence does not cover prescription drugs
 
     def products_table(self) -> pa.Table:
         """Product table for the scan: one row per 药品标识码 and packaging level (unit, case, pallet)."""
@@ -184,7 +186,7 @@ def synthetic_parties(units: int, seed: int, home: str = "32") -> World:
         manufacturers=parties[0],
         wholesalers=parties[1],
         retailers=parties[2],
-        retail_rx=np.arange(n_r) % 5 != 0,  # one pharmacy in five licensed for OTC drugs only
+        retail_rx=np.arange(n_r) % 5 != 0,  # one pharmacy in five licensed for OTC drugs only (see unlicensed)
         hospitals=parties[3],
         far=parties[4],
         product_ids=pid,
@@ -192,6 +194,60 @@ def synthetic_parties(units: int, seed: int, home: str = "32") -> World:
         product_rx=controlled | (rng.random(n_p) < 0.4),
         product_controlled=controlled,
         product_units=np.where(rng.random(n_p) < SPLIT_SHARE, rng.choice([2, 3, 5, 10], n_p), 1).astype(np.int32),
+        unlicensed=parties[2][np.arange(n_r) % 5 == 0],
+    )
+
+
+def registry_world(seed: int, home: str | None = None) -> World:
+    """Parties and products from the platform registry (Django): drug manufacturers, wholesalers (and chain
+    headquarters), retail pharmacies, hospitals and clinics, with what their licences allow; drugs with their
+    prescription/controlled flags and split units. A role the registry lacks is filled with synthetic parties."""
+    from yaojian.registry.choices import EnterpriseType, ProductCategory
+    from yaojian.registry.models import Enterprise, Product
+
+    from .leads import product_identifier, registry_tables
+
+    products_table, licences_table = registry_tables()
+    licensed = {r["party"]: r for r in licences_table.to_pylist() if r["drug_ok"]}
+    roles = {
+        "manufacturers": [EnterpriseType.DRUG_MANUFACTURER],
+        "wholesalers": [EnterpriseType.DRUG_WHOLESALER, EnterpriseType.RETAIL_CHAIN],
+        "retailers": [EnterpriseType.RETAIL_PHARMACY],
+        "hospitals": [EnterpriseType.MEDICAL_INSTITUTION, EnterpriseType.CLINIC],
+    }
+    found = {}
+    for role, types in roles.items():
+        codes = Enterprise.objects.filter(type__in=types).order_by("pk").values_list("credit_code", flat=True)
+        found[role] = np.array([p for p in (PARTY_URN + c for c in codes) if p in licensed])
+    drugs = list(
+        Product.objects.filter(category=ProductCategory.DRUG, manufacturer__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "manufacturer__credit_code")
+    )
+    makers = {m: i for i, m in enumerate(found["manufacturers"])}
+    drugs = [(pk, makers[PARTY_URN + c]) for pk, c in drugs if PARTY_URN + c in makers]
+    if not drugs or any(len(found[r]) == 0 for r in roles) or home is None and not len(found["retailers"]):
+        return synthetic_parties(10**6, seed, home or "32")
+    home = home or found["retailers"][0][len(PARTY_URN) + 2 : len(PARTY_URN) + 4]
+    far = synthetic_parties(10**5, seed, home).far
+    attributes = {r["code"]: r for r in products_table.to_pylist()}
+    ids = np.array([product_identifier(pk) for pk, _ in drugs])
+    rx = np.array([attributes[i]["rx"] for i in ids])
+    controlled = np.array([attributes[i]["controlled"] for i in ids])
+    # Controlled drugs go to hospitals only; without a licensed hospital they are left out.
+    return World(
+        manufacturers=found["manufacturers"],
+        wholesalers=found["wholesalers"],
+        retailers=found["retailers"],
+        retail_rx=np.array([licensed[p]["rx_ok"] for p in found["retailers"]]),
+        hospitals=found["hospitals"],
+        far=far,
+        product_ids=ids,
+        product_maker=np.array([m for _, m in drugs]),
+        product_rx=rx | controlled,
+        product_controlled=controlled,
+        product_units=np.array([attributes[i]["units"] or 1 for i in ids], dtype=np.int32),
+        unlicensed=np.array([r["party"] for r in licences_table.to_pylist() if not r["rx_ok"]]),
     )
 
 
@@ -290,9 +346,10 @@ def generate(
 
     ``clean=True`` plants nothing (for false-lead checks). ``world`` defaults to synthetic parties."""
     root = Path(root)
-    target = root / "events"
-    if target.exists():
-        shutil.rmtree(target)
+    target, staging = root / "events", root / "staging" / f"generate-{seed}"
+    for path in (target, staging):
+        if path.exists():
+            shutil.rmtree(path)
     n_pallets = max(1, round(events / ROWS_PER_PALLET))
     world = world or synthetic_parties(n_pallets * UNITS_PER_PALLET, seed)
     rng = np.random.default_rng([seed, 1])
@@ -305,29 +362,45 @@ def generate(
         builder = _Rows(seed, chunk)
         _chunk(builder, world, pallets, plan, np.random.default_rng([seed, 2, chunk]), t0, days, truth)
         table = builder.table()
-        write_events(table, root, f"g{seed}-{chunk:05d}")
+        _write_days(table, staging, f"{chunk:05d}")
         rows += table.num_rows
         n_events += builder.events
+    _compact(staging, target, f"g{seed}")
     truth.sort()
     if ground_truth:
         write_ground_truth(truth, ground_truth)
     return Result(rows, n_events, n_pallets, n_pallets * UNITS_PER_PALLET, truth, world)
 
 
-def write_events(table: pa.Table, root: Path | str, name: str) -> None:
-    """Write event rows (``SCHEMA``) into the store layout, one file per UTC event date: part-<name>-N.parquet,
-    rows sorted by code within a file as the store expects (a code lookup skips row groups by min/max)."""
-    table = table.sort_by("epc")
+def _write_days(table: pa.Table, directory: Path, name: str) -> None:
+    """Rows into ``directory/event_date=YYYY-MM-DD/part-<name>-N.parquet`` by UTC event date (hive layout)."""
     day = pc.strftime(table["event_time"], format="%Y-%m-%d")
     ds.write_dataset(
         table.append_column("event_date", day),
-        Path(root) / "events",
+        directory,
         format="parquet",
         partitioning=ds.partitioning(pa.schema([("event_date", pa.string())]), flavor="hive"),
         basename_template=f"part-{name}-{{i}}.parquet",
         existing_data_behavior="overwrite_or_ignore",
         max_rows_per_group=1 << 20,
     )
+
+
+def _compact(staging: Path, target: Path, name: str) -> None:
+    """One file per day, rows sorted by code as the store expects (a code lookup skips row groups by min/max);
+    few large files also keep the scans' per-file cost down."""
+    for day in sorted(staging.glob("event_date=*")):
+        table = pa.concat_tables(pq.read_table(f, schema=SCHEMA) for f in sorted(day.glob("*.parquet")))
+        (target / day.name).mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.sort_by("epc"), target / day.name / f"part-{name}.parquet", row_group_size=1 << 16)
+    shutil.rmtree(staging)
+
+
+def write_events(table: pa.Table, root: Path | str, name: str) -> None:
+    """Write event rows (``SCHEMA``) into the store layout under ``root/events``, one file per UTC event date."""
+    staging = Path(root) / "staging" / name
+    _write_days(table, staging, name)
+    _compact(staging, Path(root) / "events", name)
 
 
 def write_ground_truth(truth: list[tuple[str, str, str]], path: Path | str) -> None:
@@ -410,10 +483,9 @@ def _chunk(b: _Rows, w: World, pallets: np.ndarray, plan: Plan, rng, t0: int, da
     spike_party = w.retailers[np.flatnonzero(w.retail_rx)][rng.integers(0, w.retail_rx.sum(), n_pal)]
     dest[spike], is_hosp[spike] = spike_party[case_pal[spike]], False
     recv_c[spike] = np.repeat(recv_c[spike][::3], 3)
-    # unlicensed_receiver: the first case goes to a pharmacy licensed for OTC drugs only.
-    otc_only = w.retailers[~w.retail_rx]
+    # unlicensed_receiver: the first case goes to a party whose licence does not cover prescription drugs.
     bad = (case_kind == "unlicensed_receiver") & first_case
-    dest[bad], is_hosp[bad] = otc_only[rng.integers(0, len(otc_only), bad.sum())], False
+    dest[bad], is_hosp[bad] = w.unlicensed[rng.integers(0, len(w.unlicensed), bad.sum())], False
     wh_case = np.repeat(wholesaler, CASES_PER_PALLET)
     returned = (rng.random(n_case) < 0.02) & (case_kind == "")
     keep = ~returned

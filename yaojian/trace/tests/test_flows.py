@@ -52,3 +52,16 @@ def test_same_seed_same_flows(tmp_path):
     a = ds.dataset(tmp_path / "a" / "events", format="parquet").to_table().sort_by("event_hash")
     b = ds.dataset(tmp_path / "b" / "events", format="parquet").to_table().sort_by("event_hash")
     assert first.truth == second.truth and a.equals(b)
+
+
+def test_generate_command(tmp_path, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("trace_generate", "--events", "20000", "--seed", "2", "--per-kind", "1", "--root", str(tmp_path),
+                 "--ground-truth", str(tmp_path / "truth.csv"), stdout=out)  # fmt: skip
+    assert "植入异常 7 条" in out.getvalue()
+    assert len((tmp_path / "truth.csv").read_text(encoding="utf-8").splitlines()) == 8
+    assert list((tmp_path / "events").glob("event_date=*/part-g2.parquet"))
