@@ -79,6 +79,11 @@ for _role in list(PERMISSIONS):
 PERMISSIONS[Role.ADMIN] |= {"trace.tracelead": ALL}
 PERMISSIONS[Role.REGULATOR] |= {"trace.tracelead": ALL}
 PERMISSIONS[Role.INSPECTOR] |= {"trace.tracelead": frozenset({VIEW, CHANGE})}
+# Trace events 追溯事件 (the Parquet store; trace.TraceEvent is a table-less marker): regulators query and upload
+# (add), inspectors query; each page narrows by the jurisdiction rule in trace/views.py.
+PERMISSIONS[Role.ADMIN] |= {"trace.traceevent": frozenset({VIEW, ADD})}
+PERMISSIONS[Role.REGULATOR] |= {"trace.traceevent": frozenset({VIEW, ADD})}
+PERMISSIONS[Role.INSPECTOR] |= {"trace.traceevent": READ}
 
 # Smart-pharmacy warning 智慧药店: a pharmacy submits and reads its own purchase records; regulators read
 # masked records and aggregates and handle alerts; only a regulator may look a buyer up in clear ("reveal",

@@ -295,3 +295,24 @@ def ingest_bytes(data: bytes, name: str, store: Store | None = None, registry=No
             report = ingest_parquet([tmp.name], store, name)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def record_ingest(report: IngestReport, data_digest: str, actor=None) -> None:
+    """One audit record per ingest that stored events (批量导入): counts, ingest id and the file's SHA-256."""
+    if not report.accepted:
+        return
+    from django.db import transaction
+
+    from yaojian.core import audit
+    from yaojian.core.choices import AuditAction
+
+    summary = {"accepted": report.accepted, "duplicate": report.duplicate, "rows": report.rows, "sha256": data_digest}
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT,
+            object_type="trace.traceevent",
+            object_id=report.ingest_id,
+            object_repr=report.source,
+            after=summary,
+        )

@@ -104,3 +104,13 @@ class TraceLeadStep(models.Model):
 
     def __str__(self):
         return f"{self.lead_id} {self.get_status_display()}"
+
+
+class TraceEvent(models.Model):
+    """Trace events 追溯事件 — a permission marker only: the events live in the Parquet store (trace/store.py), so
+    this model has no table; it names the kind of record for core.access (``trace.traceevent``) and the menu."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = verbose_name_plural = "追溯事件"

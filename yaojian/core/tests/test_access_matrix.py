@@ -83,6 +83,10 @@ READERS = {
     "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
     "pharmacy.purchaserecord": REGULATORS | {"inspector", "enterprise"},
     "pharmacy.alert": REGULATORS | {"inspector"},
+    "sentinel.sentinelsite": REGULATORS | {"adr_analyst", "inspector"},
+    "sentinel.cluster": REGULATORS | {"adr_analyst", "inspector"},
+    "sentinel.response": REGULATORS | {"adr_analyst", "inspector"},
+    "sentinel.sentinelconfig": REGULATORS | {"adr_analyst"},
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
@@ -105,6 +109,10 @@ WRITERS = {
     # manufacturer's, so nobody here may (the pharmacy's own account is tested in yaojian/pharmacy/tests).
     "pharmacy.purchaserecord": set(),
     "pharmacy.alert": REGULATORS,
+    "sentinel.sentinelsite": REGULATORS | {"adr_analyst"},
+    # A response page's writers act on its tasks (an inspector on the tasks assigned to them).
+    "sentinel.response": REGULATORS | {"adr_analyst", "inspector"},
+    "sentinel.sentinelconfig": {"admin"},
 }
 # A harmless edit per kind of record, for the update routes.
 EDITS = {
@@ -256,6 +264,20 @@ ROUTES: dict[str, Route] = {
     "casework:duplicate-detail": Route("page-review", "casework.duplicatecandidate"),
     "api:openapi-json": Route("public"),
     "api:openapi-view": Route("public"),
+    # Sentinel sites and clustered signals 哨点与聚集性信号: sites, performance, the dashboard's targets fragment,
+    # clusters, the response board and one response (task actions), the parameters.
+    "sentinel:sentinelsite-list": Route("page-list", "sentinel.sentinelsite"),
+    "sentinel:sentinelsite-add": Route("page-add", "sentinel.sentinelsite"),
+    "sentinel:sentinelsite-edit": Route("page-edit", "sentinel.sentinelsite"),
+    "sentinel:sentinelsite-detail": Route("page-detail", "sentinel.sentinelsite"),
+    "sentinel:sentinelsite-delete": Route("page-delete", "sentinel.sentinelsite"),
+    "sentinel:performance": Route("page-list", "sentinel.sentinelsite"),
+    "sentinel:targets": Route("page-list", "sentinel.cluster"),
+    "sentinel:cluster-list": Route("page-list", "sentinel.cluster"),
+    "sentinel:cluster-detail": Route("page-detail", "sentinel.cluster"),
+    "sentinel:board": Route("page-list", "sentinel.response"),
+    "sentinel:response-detail": Route("page-alert", "sentinel.response"),  # an empty action answers 400
+    "sentinel:config": Route("page-config", "sentinel.sentinelconfig"),
     "api:api-root": Route("not-found"),  # ninja's placeholder root answers 404 to everyone
     **_api_routes(),
     "api:auditrecord-list": Route("api-list", "core.auditrecord"),
@@ -311,6 +333,7 @@ class Matrix:
         self.risk.update(self._duplicate_records())
         self.risk.update(self._trace_records())
         self.risk.update(self._pharmacy_records())
+        self.risk.update(self._sentinel_records())
         self.jobs = self._import_jobs(files)
 
     def _import_jobs(self, files) -> dict:
@@ -426,6 +449,48 @@ class Matrix:
                 points=[{"key": enterprise.pk, "label": enterprise.name, "count": 30, "detectors": {"c1": 12.0}}],
                 n_points=1,
             )
+        return records
+
+    def _sentinel_records(self) -> dict:
+        """A sentinel pharmacy and site per district (kept with the world's records, for the edit routes), and a
+        cluster of the district's product with its response and one task."""
+        from yaojian.core.identifiers import build_uscc
+        from yaojian.registry.models import Enterprise
+        from yaojian.sentinel.models import Cluster, Response, ResponseTask, SentinelSite
+
+        records, day = {}, datetime.date(2025, 6, 1)
+        moment = datetime.datetime(2025, 6, 1, 9, tzinfo=datetime.UTC)
+        for n, district in enumerate(DISTRICTS, start=1):
+            code = self.world.enterprises[district].division_id
+            pharmacy = Enterprise.objects.create(
+                name=f"{district}哨点药房",
+                credit_code=build_uscc(code, f"6{n:07d}"),
+                type="retail_pharmacy",
+                division_id=code,
+                address=f"{district}路{n}号",
+                legal_representative="钱某",
+            )
+            self.world.records[(district, "sentinel.sentinelsite")] = SentinelSite.objects.create(
+                enterprise=pharmacy, kind="pharmacy", watched_groups=["paediatric"], active_from=day
+            )
+            cluster = Cluster.objects.create(
+                key=f"matrix:{district}",
+                layer="rule",
+                rule="product",
+                product=self.world.products[district],
+                districts=[code],
+                division_code=code,
+                first_day=day,
+                last_day=day,
+                detected_on=day,
+                detected_at=moment,
+                updated_on=day,
+                case_count=3,
+            )
+            response = Response.objects.create(cluster=cluster, opened_at=moment, due_at=moment)
+            ResponseTask.objects.create(response=response, kind="verify", due_at=moment)
+            records[(district, "sentinel.cluster")] = cluster
+            records[(district, "sentinel.response")] = response
         return records
 
     def obj(self, district, label):
