@@ -26,7 +26,8 @@ from decimal import Decimal, InvalidOperation
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from yaojian.registry.models import Enterprise
@@ -570,7 +571,7 @@ def import_batch(data: bytes, *, actor, division_code: str) -> BatchResult:
     try:
         with transaction.atomic():
             icsrs = [_store(case, actor=actor, division_code=division_code) for case in cases]
-    except Exception as exc:  # any failure rolls back the whole batch; the ACK says which and why
+    except (ValidationError, PermissionDenied, ObjectDoesNotExist, DatabaseError) as exc:  # the batch rolls back
         reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         error = E2BError(f"/MCCI_IN200100UV01/PORR_IN049016UV ({len(cases)} 份)", f"保存失败：{reason}")
         icsrs = [IcsrResult(c.message_id, c.fields["report_number"], "CR", f"批次被拒绝：{reason}") for c in cases]

@@ -1,7 +1,7 @@
 """Edit forms 编辑表单: the case and its drugs and reactions (inline formsets), usable on a phone."""
 
 from django import forms
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from yaojian.core.views_generic import ScopedModelForm
 
@@ -39,11 +39,33 @@ class AdrReactionForm(ScopedModelForm):
             self.initial.setdefault("term_code", self.instance.coded_term.code)
 
 
-DrugFormSet = inlineformset_factory(AdrReport, AdrDrug, form=AdrDrugForm, extra=1, can_delete=True)
+class CaseRowsFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "删除此行"
+
+
+DrugFormSet = inlineformset_factory(
+    AdrReport, AdrDrug, form=AdrDrugForm, formset=CaseRowsFormSet, extra=1, can_delete=True
+)
 ReactionFormSet = inlineformset_factory(
-    AdrReport, AdrReaction, form=AdrReactionForm, extra=1, can_delete=True, min_num=1, validate_min=True
+    AdrReport,
+    AdrReaction,
+    form=AdrReactionForm,
+    formset=CaseRowsFormSet,
+    extra=1,
+    can_delete=True,
+    min_num=1,
+    validate_min=True,
 )
 
 
 class E2BUploadForm(forms.Form):
     file = forms.FileField(label="E2B(R3) XML 文件", help_text="ICH E2B(R3) 批次消息 MCCI_IN200100UV01")
+    division = forms.RegexField(
+        label="无关联企业时归属辖区",
+        regex=r"^\d{6}$",
+        required=False,
+        help_text="6位行政区划代码，默认本人所在辖区",
+    )

@@ -4,7 +4,6 @@ drug/reaction rows, E2B(R3) upload (per-ICSR result and ACK) and export of one c
 import base64
 from urllib.parse import quote
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -169,15 +168,8 @@ class E2BUploadView(ScopedMixin, View):
     template_name = "adr/e2b_upload.html"
 
     def form(self):
-        form = E2BUploadForm(self.request.POST or None, self.request.FILES or None)
-        form.fields["division"] = forms.CharField(
-            label="无关联企业时归属辖区",
-            max_length=6,
-            required=False,
-            initial=self.request.user.division_id or "",
-            help_text="6位行政区划代码，默认本人所在辖区",
-        )
-        return form
+        initial = {"division": self.request.user.division_id or ""}
+        return E2BUploadForm(self.request.POST or None, self.request.FILES or None, initial=initial)
 
     def get(self, request, *args, **kwargs):
         return render(request, self.template_name, {"form": self.form(), "meta": model_meta(self.model)})
