@@ -30,6 +30,7 @@ MENU = [
     ("产品风险", "risk:productriskassessment-list", "risk.productriskassessment"),
     ("技术帮扶", "risk:assistancecase-list", "risk.assistancecase"),
     ("推送清单", "risk:push-list", "risk.push"),
+    ("药品追溯", "trace:code", "trace.traceevent"),
     ("追溯线索", "trace:tracelead-list", "trace.tracelead"),
     ("数据导入", "imports:job-list", "imports.importjob"),
     ("审计日志", "audit-list", "core.auditrecord"),

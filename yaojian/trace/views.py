@@ -93,7 +93,7 @@ class Parties:
 
 
 def queries() -> Queries:
-    return Queries(Store(), settings.YAOJIAN_TRACE_ENGINE)
+    return Queries(None, settings.YAOJIAN_TRACE_ENGINE)
 
 
 class TraceView(LoginRequiredMixin, View):

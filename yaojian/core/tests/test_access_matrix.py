@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -28,6 +29,8 @@ from yaojian.registry.views import TABS as DOSSIER_TABS
 from yaojian.risk.models import AssistanceCase, Department, Push, RiskWarning
 from yaojian.signals.models import PairResult, Signal, SignalRun
 from yaojian.trace.models import TraceLead
+from yaojian.trace.store import Store as TraceStore
+from yaojian.trace.tests.examples import DATA
 
 ROLES = (
     "anonymous",
@@ -78,6 +81,7 @@ READERS = {
     "signals.pairresult": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
+    "trace.traceevent": REGULATORS | {"inspector"},
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
@@ -102,6 +106,7 @@ WRITERS = {
     "signals.signalrun": REGULATORS | {"adr_analyst"},
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
+    "trace.traceevent": REGULATORS,
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": {"admin"},
@@ -232,6 +237,13 @@ ROUTES: dict[str, Route] = {
     "trace:tracelead-list": Route("page-list", "trace.tracelead"),
     "trace:tracelead-detail": Route("page-case", "trace.tracelead"),
     "trace:enterprise-leads": Route("page-detail", "trace.tracelead", "registry.enterprise"),
+    # 药品追溯 event store pages: queries for readers, the upload for writers, the public code query for anyone.
+    "trace:public-query": Route("page-public"),
+    "trace:code": Route("page-list", "trace.traceevent"),
+    "trace:recall": Route("page-list", "trace.traceevent"),
+    "trace:flows": Route("page-list", "trace.traceevent"),
+    "trace:stock": Route("page-list", "trace.traceevent"),
+    "trace:ingest": Route("page-trace-ingest", "trace.traceevent"),
     # Smart-pharmacy warning 智慧药店: overview, series, response list and board, masked purchase records,
     # the audited clear-text look-up (regulators only), the pharmacy's own entry, upload and API.
     "pharmacy:overview": Route("page-list", "pharmacy.alert"),
@@ -770,6 +782,18 @@ class Matrix:
             count, audits = ImportJob.objects.count(), AuditRecord.objects.count()
             self.expect(key, role, "POST", url, self.clients[role].post(url, {"kind": "adr"}), {403})
             self._unchanged(key, role, url, ImportJob.objects.count() == count, audits)
+
+    def check_page_trace_ingest(self, key, route, role):
+        """The trace upload page: only writers open it; a refused upload stores no event."""
+        url = reverse(key)
+        self._page(key, role, url, self._write_status(role, route.label))
+        if role != "anonymous" and role not in WRITERS[route.label]:
+            store = TraceStore()
+            before = store.event_files()
+            upload = SimpleUploadedFile("events.csv", (DATA / "trace_dataset.csv").read_bytes())
+            self.expect(key, role, "POST", url, self.clients[role].post(url, {"file": upload}), {403})
+            if store.event_files() != before:
+                self.failures.append(f"{key} {role} {url}: 被拒绝的上传写入了追溯事件")
 
     def check_page_job(self, key, route, role):
         for owner, job in self.jobs.items():
