@@ -1,0 +1,39 @@
+"""``yaojian trace`` on the command line: ingest (accepted/duplicate/refused), recall, code, scan."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from .examples import DATA
+
+
+def run(*args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("trace", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_ingest_recall_code_and_scan(tmp_path, db):
+    root = str(tmp_path / "store")
+    out = run("ingest", str(DATA / "trace_dataset.csv"), str(DATA / "pharma_flow.jsonld"), "--root", root)
+    assert "trace_dataset.csv：接收 13 个事件，重复 0 个，拒收 0 个" in out and "接收 7 个事件" in out
+    assert "接收 0 个事件，重复 13 个" in run("ingest", str(DATA / "trace_dataset.csv"), "--root", root)
+    recall = run("recall", "B2026031", "--root", root, "--engine", "duckdb")
+    assert "urn:yaojian:uscc:91320102MA2A8002X5\t在库\t1" in recall
+    history = run("code", "81234560000000000004", "--root", root).splitlines()
+    assert history[0].startswith("时间") and len(history) == 1 + 5
+    leads = tmp_path / "leads.csv"
+    assert "线索" in run("scan", "--out", str(leads), "--root", root)
+    assert leads.read_text(encoding="utf-8").startswith("kind,label,code")
+
+
+def test_refusals_are_errors(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "EPCISDocument", "epcisBody": {"eventList": [')
+    with pytest.raises(CommandError, match="1 个文件被拒收"):
+        run("ingest", str(bad), "--root", str(tmp_path))
+    with pytest.raises(CommandError, match="追溯码无效"):
+        run("code", "12345", "--root", str(tmp_path))
+    with pytest.raises(CommandError, match="没有批号 B1 的赋码记录"):
+        run("recall", "B1", "--root", str(tmp_path))
