@@ -7,6 +7,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)  # Spark engine of the trace store (tests)
 [ "${1:-}" = "--runtime" ] && need=($(printf '%s\n' "${need[@]}" | grep -x -e nodejs -e npm || true))
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
