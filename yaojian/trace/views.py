@@ -49,6 +49,7 @@ STEP_LABELS = {
     "decommissioning": "注销",
 }
 OUTSIDE = "辖区外单位"
+PARTY_COLUMNS = ("biz_location", "source_owner", "destination_owner")  # the parties of an event row
 SALE_CLASSES = {0: "暂无销售信息", 1: "仅有1次销售信息"}
 
 
@@ -115,14 +116,8 @@ class CodeHistoryView(TraceView):
         context = {"form": form, "rows": None}
         if form.is_valid():
             rows = queries().history(form.cleaned_data["code"])
-            parties = Parties(
-                request.user, {r[k] for r in rows for k in ("biz_location", "source_owner", "destination_owner")}
-            )
-            shown = [
-                r
-                for r in rows
-                if any(parties.sees(r[k]) for k in ("biz_location", "source_owner", "destination_owner"))
-            ]
+            parties = Parties(request.user, {r[k] for r in rows for k in PARTY_COLUMNS})
+            shown = [r for r in rows if any(parties.sees(r[k]) for k in PARTY_COLUMNS)]
             for r in shown:
                 r["time"], r["step"], r["where"] = china_time(r["tus"]), step_label(r), parties.name(r["biz_location"])
                 r["source"], r["target"] = parties.name(r["source_owner"]), parties.name(r["destination_owner"])

@@ -3,6 +3,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from yaojian.core.models import AuditRecord
+
 from .examples import DATA
 
 
@@ -26,6 +28,7 @@ def test_ingest_recall_code_and_scan(tmp_path, db):
     leads = tmp_path / "leads.csv"
     assert "线索" in run("scan", "--out", str(leads), "--root", root)
     assert leads.read_text(encoding="utf-8").startswith("kind,label,code")
+    assert AuditRecord.objects.filter(object_type="trace.traceevent", actor_name="system").count() == 2
 
 
 def test_refusals_are_errors(tmp_path):

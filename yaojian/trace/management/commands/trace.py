@@ -11,12 +11,13 @@ YAOJIAN_TRACE_DIR).
 """
 
 import datetime as dt
+import hashlib
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from yaojian.trace.codes import CodeError, code_uri
-from yaojian.trace.ingest import ingest_file
+from yaojian.trace.ingest import ingest_file, record_ingest
 from yaojian.trace.queries import ENGINES, STATE_LABELS, Queries, default_engine
 from yaojian.trace.store import Store
 
@@ -25,6 +26,14 @@ def _iso(micros: int | None) -> str:
     if micros is None:
         return ""
     return dt.datetime.fromtimestamp(micros / 1e6, dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Command(BaseCommand):
@@ -54,6 +63,7 @@ class Command(BaseCommand):
         for path in options["files"]:
             try:
                 report = ingest_file(path, store)
+                record_ingest(report, _sha256(path))  # the command line acts as the system (no actor)
             except OSError as exc:
                 raise CommandError(f"无法读取 {path}：{exc}") from None
             self.stdout.write(report.summary())
