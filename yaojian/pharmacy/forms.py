@@ -6,7 +6,7 @@ from yaojian.core import access
 from yaojian.core.choices import Role
 from yaojian.core.models import User
 
-from .models import AlertStatus, DrugClass
+from .models import DETECTORS, AlertStatus, DrugClass, WarningConfig
 
 
 class PurchaseForm(forms.Form):
@@ -80,3 +80,42 @@ class ResponseForm(forms.Form):
 
 def _area_and_parents(code: str) -> list[str]:
     return [code, code[:4] + "00", code[:2] + "0000"]
+
+
+class ConfigForm(forms.ModelForm):
+    """预警参数: a new version is published from the current one's values."""
+
+    detectors = forms.MultipleChoiceField(
+        label="启用的检测方法", choices=list(DETECTORS.items()), widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WarningConfig
+        fields = (
+            "metric",
+            "detectors",
+            "history_days",
+            "ears_baseline",
+            "ears_alpha",
+            "c3_threshold",
+            "min_sigma",
+            "cusum_baseline",
+            "cusum_k",
+            "cusum_h",
+            "farrington_freq",
+            "farrington_b",
+            "farrington_w",
+            "farrington_alpha",
+            "min_pharmacies",
+            "min_districts",
+            "retention_days",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("farrington_w") is not None and data.get("farrington_freq") is not None:
+            if 2 * data["farrington_w"] + 1 >= data["farrington_freq"]:
+                self.add_error("farrington_w", "窗口 2w+1 应小于周期")
+        if data.get("ears_baseline") is not None and data["ears_baseline"] < 3:
+            self.add_error("ears_baseline", "基线至少3天")
+        return data

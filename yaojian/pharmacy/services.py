@@ -387,3 +387,14 @@ def respond(actor, alert: Alert, *, status: str, assignee=None, note: str = "") 
     elif status != AlertStatus.CLOSED:
         changes["closed_at"] = None
     return services.update_record(alert, actor=actor, **changes)
+
+
+@transaction.atomic
+def publish_config(actor, values: dict) -> WarningConfig:
+    """Publish a new version of the warning settings 预警参数 (the newest is in force; audited)."""
+    if actor is not None and not access.has_perm(actor, WarningConfig, access.ADD):
+        raise PermissionDenied("无权修改预警参数")
+    current = WarningConfig.current()
+    config = WarningConfig.objects.create(version=current.version + 1, created_by=actor, **values)
+    audit.record_change(config, actor=actor, action=AuditAction.CREATE, after=audit.snapshot(config))
+    return config

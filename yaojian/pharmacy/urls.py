@@ -7,6 +7,7 @@ app_name = "pharmacy"
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
     path("series/", views.SeriesView.as_view(), name="series"),
+    path("config/", views.ConfigView.as_view(), name="config"),
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert-detail"),
     path("records/", views.RecordListView.as_view(), name="record-list"),

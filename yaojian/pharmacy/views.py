@@ -206,6 +206,36 @@ class AlertDetailView(ScopedMixin, View):
         return render(request, self.template_name, self.context(alert, form), status=400)
 
 
+class ConfigView(ScopedMixin, View):
+    """预警参数: regulators read the settings in force and the watched classes; the administrator publishes."""
+
+    model = WarningConfig
+    template_name = "pharmacy/config.html"
+
+    def page(self, form, status=200):
+        context = {
+            "config": WarningConfig.current(),
+            "classes": DrugClass.objects.all(),
+            "form": form,
+            "history": WarningConfig.objects.select_related("created_by")[:10],
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request):
+        current = WarningConfig.current()
+        return self.page(forms.ConfigForm(instance=current) if self.can(access.ADD) else None)
+
+    def post(self, request):
+        if not self.can(access.ADD):
+            raise PermissionDenied("无权修改预警参数")
+        form = forms.ConfigForm(request.POST)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        config = services.publish_config(request.user, form.cleaned_data)
+        messages.success(request, f"已发布{config}")
+        return redirect("pharmacy:config")
+
+
 # --- purchase records 实名购药记录 ---------------------------------------------------------------
 
 

@@ -87,6 +87,7 @@ READERS = {
     "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
     "pharmacy.purchaserecord": REGULATORS | {"inspector", "enterprise"},
     "pharmacy.alert": REGULATORS | {"inspector"},
+    "pharmacy.warningconfig": REGULATORS,
     "sentinel.sentinelsite": REGULATORS | {"adr_analyst", "inspector"},
     "sentinel.cluster": REGULATORS | {"adr_analyst", "inspector"},
     "sentinel.response": REGULATORS | {"adr_analyst", "inspector"},
@@ -114,6 +115,7 @@ WRITERS = {
     # manufacturer's, so nobody here may (the pharmacy's own account is tested in yaojian/pharmacy/tests).
     "pharmacy.purchaserecord": set(),
     "pharmacy.alert": REGULATORS,
+    "pharmacy.warningconfig": {"admin"},
     "sentinel.sentinelsite": REGULATORS | {"adr_analyst"},
     # A response page's writers act on its tasks (an inspector on the tasks assigned to them).
     "sentinel.response": REGULATORS | {"adr_analyst", "inspector"},
@@ -248,6 +250,7 @@ ROUTES: dict[str, Route] = {
     # the audited clear-text look-up (regulators only), the pharmacy's own entry, upload and API.
     "pharmacy:overview": Route("page-list", "pharmacy.alert"),
     "pharmacy:series": Route("page-list", "pharmacy.alert"),
+    "pharmacy:config": Route("page-config", "pharmacy.warningconfig"),
     "pharmacy:alert-list": Route("page-list", "pharmacy.alert"),
     "pharmacy:alert-detail": Route("page-alert", "pharmacy.alert"),
     "pharmacy:record-list": Route("page-list", "pharmacy.purchaserecord"),

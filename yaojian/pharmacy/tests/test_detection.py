@@ -141,3 +141,36 @@ def test_response_board_updates_are_audited_and_refused_to_readers(shops):
 def test_demo_command_needs_three_pharmacies(shops):
     with pytest.raises(CommandError, match="药店不足 3 家"):
         call_command("pharmacy", "demo", "--division", "320213", "--days", "40")
+
+
+def test_settings_are_published_as_audited_versions_by_the_administrator(shops):
+    url = reverse("pharmacy:config")
+    admin, district = Client(), Client()
+    admin.force_login(shops.users["admin"])
+    district.force_login(shops.users["district"])
+    assert district.get(url).status_code == 200 and "同区县 ≥ 3 家药店" in district.get(url).content.decode()
+    values = {
+        "metric": "buyers",
+        "detectors": ["c1", "cusum"],
+        "history_days": 90,
+        "ears_baseline": 7,
+        "ears_alpha": 0.001,
+        "c3_threshold": 3,
+        "min_sigma": 1,
+        "cusum_baseline": 28,
+        "cusum_k": 0.5,
+        "cusum_h": 4,
+        "farrington_freq": 7,
+        "farrington_b": 4,
+        "farrington_w": 1,
+        "farrington_alpha": 0.01,
+        "min_pharmacies": 4,
+        "min_districts": 3,
+        "retention_days": 90,
+    }
+    assert district.post(url, values).status_code == 403
+    assert admin.post(url, values | {"farrington_w": 3}).status_code == 400
+    assert admin.post(url, values).status_code == 302
+    current = WarningConfig.current()
+    assert (current.version, current.detectors, current.min_pharmacies) == (1, ["c1", "cusum"], 4)
+    assert AuditRecord.objects.filter(object_type="pharmacy.warningconfig", action="create").count() == 1
