@@ -39,6 +39,7 @@ from .models import (
     ResponseTask,
     SentinelConfig,
     SentinelSite,
+    TaskKind,
     TaskStatus,
 )
 from .tables import ClusterTable, SentinelSiteTable
@@ -179,12 +180,27 @@ def _annotated_cases(cluster: Cluster):
     )
 
 
+def countdown_text(seconds: int) -> str:
+    """剩余 HH:MM:SS, or 已超时 HH:MM:SS once the clock has run out (as sentinel.js writes it)."""
+    hours, rest = divmod(abs(seconds), 3600)
+    text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"已超时 {text}" if seconds <= 0 else f"剩余 {text}"
+
+
+TASK_ORDER = {kind: i for i, kind in enumerate(TaskKind.values)}  # 核查, 约谈, 抽检
+
+
 def _task_rows(tasks, now):
     rows = []
-    for task in tasks:
-        remaining = (task.due_at - now).total_seconds()
+    for task in sorted(tasks, key=lambda t: TASK_ORDER[t.kind]):
+        remaining = int((task.due_at - now).total_seconds())
         rows.append(
-            {"task": task, "remaining": int(remaining), "overdue": task.status == TaskStatus.OPEN and remaining <= 0}
+            {
+                "task": task,
+                "remaining": remaining,
+                "countdown": countdown_text(remaining),
+                "overdue": task.status == TaskStatus.OPEN and remaining <= 0,
+            }
         )
     return rows
 

@@ -30,7 +30,7 @@
     echarts.init(el).setOption({
       tooltip: {position: "top", formatter: function (p) {
         return grid.districts[p.value[1]] + " " + grid.days[p.value[0]] + "：" + p.value[2] + " 例"; }},
-      grid: {left: 90, right: 16, top: 16, bottom: 70},
+      grid: {left: 90, right: 16, top: 16, bottom: 96},
       xAxis: {type: "category", data: grid.days, splitArea: {show: true}},
       yAxis: {type: "category", data: grid.districts, splitArea: {show: true}},
       visualMap: {min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0,
