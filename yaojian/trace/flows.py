@@ -30,6 +30,7 @@ computing the CBV hash of 100 million generated events would only measure hashin
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import shutil
@@ -39,7 +40,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from yaojian.core.divisions import read_table
@@ -48,6 +48,7 @@ from yaojian.core.identifiers import build_uscc
 from .anomalies import KINDS, PROVINCE_CENTROIDS, province_distance_km
 from .codes import DRUG_CODE_URN
 from .datasets import PARTY_URN
+from .store import SCHEMA
 
 UNITS_PER_CASE = 20
 CASES_PER_PALLET = 10
@@ -59,31 +60,6 @@ CHINA = 8 * HOUR
 SHORT_DATED_SHARE = 0.03  # batches with 95 days' shelf life, so that expiry falls inside the window
 SPLIT_SHARE = 0.2  # products sold by the split unit (拆零)
 FAR_KM = 1000.0  # distance of the impossible-transit plants' receivers
-
-SCHEMA = pa.schema(
-    [
-        ("event_hash", pa.string()),
-        ("event_type", pa.string()),
-        ("event_time", pa.timestamp("us", tz="UTC")),
-        ("tz_offset", pa.string()),
-        ("action", pa.string()),
-        ("biz_step", pa.string()),
-        ("disposition", pa.string()),
-        ("read_point", pa.string()),
-        ("biz_location", pa.string()),
-        ("source_owner", pa.string()),
-        ("destination_owner", pa.string()),
-        ("parent_id", pa.string()),
-        ("lot", pa.string()),
-        ("expiry", pa.string()),
-        ("role", pa.string()),
-        ("epc", pa.string()),
-        ("quantity", pa.float64()),
-        ("uom", pa.string()),
-        ("ingest_id", pa.string()),
-    ]
-)
-
 
 # ---------------------------------------------------------------- parties and products 主体与品种
 
@@ -292,7 +268,7 @@ class _Rows:
             if value is None:
                 data[name] = pa.nulls(n, field.type)
             elif isinstance(value, str):
-                data[name] = pa.array(np.full(n, value, dtype=object), field.type)
+                data[name] = pa.array([value], field.type).take(pa.array(np.zeros(n, np.int32)))
             elif isinstance(value, pa.Array):
                 data[name] = value.cast(field.type)
             else:
@@ -346,10 +322,11 @@ def generate(
 
     ``clean=True`` plants nothing (for false-lead checks). ``world`` defaults to synthetic parties."""
     root = Path(root)
-    target, staging = root / "events", root / "staging" / f"generate-{seed}"
-    for path in (target, staging):
+    target = root / "events"
+    for path in (target, root / "staging" / f"generate-{seed}"):
         if path.exists():
             shutil.rmtree(path)
+    staging = _Staging(root / "staging" / f"generate-{seed}")
     n_pallets = max(1, round(events / ROWS_PER_PALLET))
     world = world or synthetic_parties(n_pallets * UNITS_PER_PALLET, seed)
     rng = np.random.default_rng([seed, 1])
@@ -362,45 +339,68 @@ def generate(
         builder = _Rows(seed, chunk)
         _chunk(builder, world, pallets, plan, np.random.default_rng([seed, 2, chunk]), t0, days, truth)
         table = builder.table()
-        _write_days(table, staging, f"{chunk:05d}")
+        staging.add(table)
         rows += table.num_rows
         n_events += builder.events
-    _compact(staging, target, f"g{seed}")
+    staging.compact(target, f"g{seed}")
+    with contextlib.suppress(OSError):  # an ingest may be using it
+        (root / "staging").rmdir()
     truth.sort()
     if ground_truth:
         write_ground_truth(truth, ground_truth)
     return Result(rows, n_events, n_pallets, n_pallets * UNITS_PER_PALLET, truth, world)
 
 
-def _write_days(table: pa.Table, directory: Path, name: str) -> None:
-    """Rows into ``directory/event_date=YYYY-MM-DD/part-<name>-N.parquet`` by UTC event date (hive layout)."""
-    day = pc.strftime(table["event_time"], format="%Y-%m-%d")
-    ds.write_dataset(
-        table.append_column("event_date", day),
-        directory,
-        format="parquet",
-        partitioning=ds.partitioning(pa.schema([("event_date", pa.string())]), flavor="hive"),
-        basename_template=f"part-{name}-{{i}}.parquet",
-        existing_data_behavior="overwrite_or_ignore",
-        max_rows_per_group=1 << 20,
-    )
+STAGING_ROW_GROUP = 1 << 14
 
 
-def _compact(staging: Path, target: Path, name: str) -> None:
-    """One file per day, rows sorted by code as the store expects (a code lookup skips row groups by min/max);
-    few large files also keep the scans' per-file cost down."""
-    for day in sorted(staging.glob("event_date=*")):
-        table = pa.concat_tables(pq.read_table(f, schema=SCHEMA) for f in sorted(day.glob("*.parquet")))
-        (target / day.name).mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.sort_by("epc"), target / day.name / f"part-{name}.parquet", row_group_size=1 << 16)
-    shutil.rmtree(staging)
+class _Staging:
+    """Chunks written once each, rows ordered by UTC day, then gathered day by day into one file per day.
+
+    Each chunk file remembers where each day's rows lie, so a day is read from a few row groups per chunk (no
+    file per chunk and day: small files cost more than the rows in them)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.chunks: list[tuple[Path, dict[int, tuple[int, int]]]] = []
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def add(self, table: pa.Table) -> None:
+        micros = table["event_time"].cast(pa.int64()).to_numpy()
+        day = micros // DAY
+        order = np.argsort(day, kind="stable")
+        day = day[order]
+        days, starts = np.unique(day, return_index=True)
+        stops = np.append(starts[1:], len(day))
+        path = self.directory / f"chunk-{len(self.chunks):05d}.parquet"
+        pq.write_table(table.take(pa.array(order)), path, row_group_size=STAGING_ROW_GROUP)
+        self.chunks.append((path, {int(d): (int(a), int(b)) for d, a, b in zip(days, starts, stops, strict=True)}))
+
+    def compact(self, target: Path, name: str) -> None:
+        """One file per day, rows sorted by code as the store expects (a code lookup skips row groups by min/max)."""
+        files = [(pq.ParquetFile(path), spans) for path, spans in self.chunks]
+        for day in sorted({d for _, spans in self.chunks for d in spans}):
+            parts = []
+            for pf, spans in files:
+                if day in spans:
+                    a, b = spans[day]
+                    first, last = a // STAGING_ROW_GROUP, (b - 1) // STAGING_ROW_GROUP
+                    rows = pf.read_row_groups(range(first, last + 1), columns=SCHEMA.names)
+                    parts.append(rows.slice(a - first * STAGING_ROW_GROUP, b - a))
+            folder = target / f"event_date={np.datetime64(day, 'D')}"
+            folder.mkdir(parents=True, exist_ok=True)
+            table = pa.concat_tables(parts).cast(SCHEMA).sort_by("epc")
+            pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=1 << 16)
+        for pf, _ in files:
+            pf.close()
+        shutil.rmtree(self.directory)
 
 
 def write_events(table: pa.Table, root: Path | str, name: str) -> None:
     """Write event rows (``SCHEMA``) into the store layout under ``root/events``, one file per UTC event date."""
-    staging = Path(root) / "staging" / name
-    _write_days(table, staging, name)
-    _compact(staging, Path(root) / "events", name)
+    staging = _Staging(Path(root) / "staging" / name)
+    staging.add(table)
+    staging.compact(Path(root) / "events", name)
 
 
 def write_ground_truth(truth: list[tuple[str, str, str]], path: Path | str) -> None:

@@ -3,7 +3,7 @@
 Writes about N event rows (event × EPC) into the event store (``--root``, default setting YAOJIAN_TRACE_DIR) with
 planted anomalies of every kind, and the ground truth (kind, code, party) to F. ``--registry`` takes the parties and
 drugs from the platform database (after ``yaojian generate``); otherwise synthetic parties of a province are used.
-The generated store replaces any events already under the root.
+The generated store replaces any events already under the root; its code and hash indexes are rebuilt.
 """
 
 import time
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from yaojian.trace import flows
+from yaojian.trace.store import Store
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             root, events=events, seed=seed, per_kind=per_kind, days=days, world=world,
             ground_truth=ground_truth, clean=clean,
         )  # fmt: skip
+        Store(root).reindex()  # the code and hash indexes, as an ingest would have written them
         self.stdout.write(
             f"事件行 {result.rows:,}（事件 {result.events:,}，托盘 {result.pallets:,}，最小包装 {result.units:,}），"
             f"植入异常 {len(result.truth)} 条，用时 {time.perf_counter() - started:.1f} 秒 → {root}"
