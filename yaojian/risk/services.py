@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from yaojian.core import audit
 from yaojian.core.choices import AuditAction
+from yaojian.inspections.models import Defect
 from yaojian.registry.models import Product
+from yaojian.sampling.models import SamplingTest
 
 from . import engine
 from .defaults import REVISIONS, add_revision
@@ -296,9 +298,6 @@ def precision_at(scores: np.ndarray, labels: np.ndarray, fraction: float = 0.1) 
 
 def future_failures(enterprise_ids: np.ndarray, start: datetime.date, end: datetime.date) -> np.ndarray:
     """Enterprises with a critical defect or a failed sampling test in (start, end]."""
-    from yaojian.inspections.models import Defect
-    from yaojian.sampling.models import SamplingTest
-
     failing = set(
         Defect.objects.filter(
             grade="critical", inspection__inspected_on__gt=start, inspection__inspected_on__lte=end
@@ -309,6 +308,18 @@ def future_failures(enterprise_ids: np.ndarray, start: datetime.date, end: datet
         )
     )
     return np.isin(enterprise_ids, np.fromiter(failing, dtype=np.int64, count=len(failing)))
+
+
+def _metrics(cutoff, horizon_days, scores: np.ndarray, outcome: np.ndarray) -> BacktestResult:
+    return BacktestResult(
+        cutoff=cutoff,
+        horizon_days=horizon_days,
+        enterprises=len(scores),
+        positives=int(outcome.sum()),
+        auc=roc_auc(scores, outcome),
+        precision_at_10=precision_at(scores, outcome, 0.1) if len(scores) else float("nan"),
+        base_rate=float(outcome.mean()) if len(scores) else float("nan"),
+    )
 
 
 def backtest(cutoff: datetime.date, horizon_days: int = 365, labels: dict[int, bool] | None = None) -> BacktestResult:
@@ -322,12 +333,27 @@ def backtest(cutoff: datetime.date, horizon_days: int = 365, labels: dict[int, b
         outcome = future_failures(table.enterprise_ids, cutoff, cutoff + datetime.timedelta(days=horizon_days))
     else:
         outcome = np.array([labels.get(int(e), False) for e in table.enterprise_ids], dtype=bool)
-    return BacktestResult(
-        cutoff=cutoff,
-        horizon_days=horizon_days,
-        enterprises=len(table),
-        positives=int(outcome.sum()),
-        auc=roc_auc(table.score, outcome),
-        precision_at_10=precision_at(table.score, outcome, 0.1) if len(table) else float("nan"),
-        base_rate=float(outcome.mean()) if len(table) else float("nan"),
+    return _metrics(cutoff, horizon_days, table.score, outcome)
+
+
+def backtest_products(cutoff: datetime.date, horizon_days: int = 365) -> BacktestResult:
+    """Product scores with data up to ``cutoff`` against the next period's failed sampling tests of each
+    product and its fatal ADR reports (产品风险回测); ``enterprises`` in the result counts products."""
+    config = active_config()
+    table = engine.compute(cutoff, config.parameters, config.version)
+    products = engine.compute_products(
+        cutoff, config.parameters, config.version, (table.enterprise_ids, table.compliance)
     )
+    end = cutoff + datetime.timedelta(days=horizon_days)
+    failing = set(
+        SamplingTest.objects.filter(result="fail", sampled_on__gt=cutoff, sampled_on__lte=end).values_list(
+            "product_id", flat=True
+        )
+    ) | set(
+        engine.counted_adr_reports()
+        .filter(seriousness="death", reported_on__gt=cutoff, reported_on__lte=end)
+        .values_list("product_id", flat=True)
+    )
+    failing.discard(None)
+    outcome = np.isin(products.product_ids, np.fromiter(failing, dtype=np.int64, count=len(failing)))
+    return _metrics(cutoff, horizon_days, products.score, outcome)

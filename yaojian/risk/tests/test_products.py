@@ -1,6 +1,7 @@
 """Product risk 产品风险: factors, the holder's share, reproducibility, history rows only on change, the page."""
 
 import datetime
+import io
 import json
 
 import numpy as np
@@ -303,3 +304,23 @@ def test_a_very_large_change_runs_one_full_recomputation(world, monkeypatch):
     jobs.on_records_changed(sender=None, enterprise_ids={e.pk for e in world.enterprises.values()})
     run = AuditRecord.objects.filter(object_type="risk.riskassessment").latest("seq")
     assert run.after["incremental"] is False and run.after["scored"] == 3
+
+
+def test_product_backtest_ranks_the_product_that_fails_next(world):
+    from django.core.management import call_command
+
+    cutoff = datetime.date(2025, 12, 31)
+    xuanwu = world.products["xuanwu"]
+    SamplingTest.objects.create(
+        number="CJ-bt-1", enterprise=xuanwu.holder, product=xuanwu, sampled_on=datetime.date(2025, 10, 1), result="fail"
+    )
+    SamplingTest.objects.create(
+        number="CJ-bt-2", enterprise=xuanwu.holder, product=xuanwu, sampled_on=datetime.date(2026, 3, 1), result="fail"
+    )
+    adr(world.products["gulou"], 1, "death", day=datetime.date(2026, 2, 1))  # after the cut-off: an outcome only
+    result = services.backtest_products(cutoff)
+    assert result.enterprises == 3 and result.positives == 2
+    assert result.auc == pytest.approx(0.75)  # xuanwu ranks first; gulou ties liangxi
+    out = io.StringIO()
+    call_command("risk", "backtest", "--cutoff", "2025-12-31", "--products", stdout=out)
+    assert "产品 3 个，阳性 2 个" in out.getvalue() and "ROC AUC = 0.7500" in out.getvalue()

@@ -48,6 +48,7 @@ class Command(BaseCommand):
         bt.add_argument("--cutoff", type=_date, required=True)
         bt.add_argument("--horizon-days", type=int, default=365)
         bt.add_argument("--ground-truth", type=Path, help="以生成器的真值文件（统一社会信用代码,is_bad_actor）为结局")
+        bt.add_argument("--products", action="store_true", help="回测产品风险：其后的产品抽检不合格与死亡病例报告")
 
     def handle(self, *args, action, **options):
         started = time.perf_counter()
@@ -74,10 +75,13 @@ class Command(BaseCommand):
             delivered, undelivered = pushes.deliver_due()
             self.stdout.write(f"推送送达 {delivered}，待重试或失败 {undelivered}")
             return
-        labels = self._labels(options["ground_truth"]) if options["ground_truth"] else None
-        r = services.backtest(options["cutoff"], options["horizon_days"], labels)
+        if options["products"]:
+            r, what, unit = services.backtest_products(options["cutoff"], options["horizon_days"]), "产品", "个"
+        else:
+            labels = self._labels(options["ground_truth"]) if options["ground_truth"] else None
+            r, what, unit = services.backtest(options["cutoff"], options["horizon_days"], labels), "企业", "家"
         self.stdout.write(
-            f"截止日 {r.cutoff}，观察期 {r.horizon_days} 天，企业 {r.enterprises} 家，阳性 {r.positives} 家"
+            f"截止日 {r.cutoff}，观察期 {r.horizon_days} 天，{what} {r.enterprises} {unit}，阳性 {r.positives} {unit}"
             f"（基线 {r.base_rate:.3f}）\nROC AUC = {r.auc:.4f}\n前10%精确率 = {r.precision_at_10:.4f}"
         )
 
