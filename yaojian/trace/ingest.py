@@ -114,7 +114,7 @@ def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> Non
                     CASE WHEN event_type = 'AggregationEvent' AND action = 'ADD' AND role = 'child'
                          THEN parent_id END AS parent
                   FROM {rows} ORDER BY epc)
-        TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)"""
+        TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536)"""
     )
     source = hashes or f"(SELECT DISTINCT {_H1}, {_H2} FROM {rows})"
     con.execute(
@@ -147,10 +147,10 @@ def commit_rows(store: Store, con, relation: str, ingest_id: str, report: Ingest
                     FROM {relation} r SEMI JOIN fresh f ON f.event_hash = r.event_hash"""
                 )
                 report.rows = con.execute(
-                    f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc, event_time)
+                    f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc)
                     TO '{sql_path(stage / "events")}'
                     (FORMAT parquet, PARTITION_BY (event_date), FILENAME_PATTERN 'part-{ingest_id}-{{i}}',
-                     COMPRESSION zstd, ROW_GROUP_SIZE 65536)"""
+                     COMPRESSION snappy, ROW_GROUP_SIZE 65536)"""
                 ).fetchone()[0]
                 write_indexes(con, "new_rows", stage, hashes="fresh")
                 store.commit(ingest_id)
