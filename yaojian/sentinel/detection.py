@@ -194,7 +194,7 @@ def scan_candidates(as_of: datetime.date, config: SentinelConfig, prefix: str = 
         days = np.array([(r[3] - base_start).days for r in rows])
         for product_id in products:
             # The permutation model's locations are the districts with cases of the product (as in SaTScan's
-            # case file); circles are centred on them and take in up to half of them.
+            # case file); circles are centred on them and take in up to ``scan_max_zones`` of them.
             mine = product == product_id
             codes, zones = np.unique(areas[mine], return_inverse=True)
             codes = codes.tolist()
@@ -204,6 +204,7 @@ def scan_candidates(as_of: datetime.date, config: SentinelConfig, prefix: str = 
             result = space_time_scan(
                 table,
                 district_layout(codes),
+                max_zones=config.scan_max_zones or None,
                 max_days=config.scan_max_days,
                 replications=config.scan_replications,
                 seed=seed,

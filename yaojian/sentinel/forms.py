@@ -64,6 +64,7 @@ class ConfigForm(forms.ModelForm):
             "batch_window_days",
             "scan_baseline_days",
             "scan_max_days",
+            "scan_max_zones",
             "scan_replications",
             "scan_alpha",
             "scan_min_cases",

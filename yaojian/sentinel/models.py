@@ -103,6 +103,9 @@ class SentinelConfig(models.Model):
     batch_window_days = models.PositiveSmallIntegerField("同批号：时间窗（天，含当天）", default=7)
     scan_baseline_days = models.PositiveSmallIntegerField("时空扫描：基线天数", default=90)
     scan_max_days = models.PositiveSmallIntegerField("时空扫描：最长聚集天数", default=7)
+    # SaTScan's default spatial limit is half the locations; a group event is local, so circles stop at 10
+    # districts (0 restores the half-of-locations limit).
+    scan_max_zones = models.PositiveSmallIntegerField("时空扫描：最多区县数（0 为一半）", default=10)
     scan_replications = models.PositiveIntegerField("时空扫描：蒙特卡罗次数", default=999)
     scan_alpha = models.FloatField("时空扫描：显著性水平 α", default=0.01)
     scan_min_cases = models.PositiveSmallIntegerField("时空扫描：窗口内最少病例数", default=3)

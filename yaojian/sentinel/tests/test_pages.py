@@ -135,6 +135,7 @@ def test_config_page_saves_a_new_version_for_the_administrator(sites_world):
             "batch_window_days",
             "scan_baseline_days",
             "scan_max_days",
+            "scan_max_zones",
             "scan_replications",
             "scan_alpha",
             "scan_min_cases",
