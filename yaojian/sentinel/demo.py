@@ -145,7 +145,8 @@ def generate_sentinels(
     for site in registered:
         by_district.setdefault(site.enterprise.division_id, []).append(site)
     districts = sorted(by_district, key=lambda code: -len(by_district[code]))
-    plan = [(districts[0], products[0], (6, 5, 3, 2)), (districts[-1], products[1], (8, 7, 5))]
+    # The older cluster is handled and closed; the recent one is detected today with its clocks running.
+    plan = [(districts[-1], products[1], (8, 7, 5)), (districts[0], products[0], (3, 1, 0))]
     for code, product, ago in plan:
         batch_id = batches[product.pk][0]
         here = by_district[code]
@@ -161,14 +162,27 @@ def generate_sentinels(
     config = SentinelConfig.current()
     if replications is not None:
         config.scan_replications = replications
+    found: dict[str, Cluster] = {}
     for back in range(detect_days - 1, -1, -1):
         day = as_of - datetime.timedelta(days=back)
-        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+        moment = min(timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0))), timezone.now())
         result = detection.detect(day, now=moment, prefix=prefix, config=config)
         for cluster in result.created:
             for (code, product, _ago), label in zip(plan, summary.planted, strict=True):
-                if cluster.product_id == product.pk and code in cluster.districts:
-                    summary.detected.setdefault(label, day)
+                if cluster.product_id == product.pk and code in cluster.districts and label not in found:
+                    summary.detected[label], found[label] = day, cluster
+    if summary.planted[0] in found:
+        _handle(found[summary.planted[0]], hours=20)
     summary.clusters = Cluster.objects.filter(division_code__startswith=prefix).count()
     summary.escalated = len(sentinel_services.escalate(now=timezone.now()))
     return summary
+
+
+def _handle(cluster: Cluster, hours: int) -> None:
+    """Complete the three tasks and close the response ``hours`` after detection (a handled demo signal)."""
+    done = cluster.detected_at + datetime.timedelta(hours=hours)
+    for task in cluster.response.tasks.all():
+        sentinel_services.complete_task(task, actor=None, result="演示：已办结", now=done)
+    sentinel_services.close_response(
+        cluster.response, actor=None, conclusion="quality", assessment="演示：同批次抽检不合格，已控制", now=done
+    )
