@@ -215,16 +215,28 @@ def default_engine() -> str:
     return getattr(settings, "YAOJIAN_TRACE_ENGINE", "duckdb") if settings.configured else "duckdb"
 
 
-_SPARK = {}
+_ENGINES = {}
 
 
 def spark():
     """The process's SparkSession (created once: startup takes seconds)."""
-    if "session" not in _SPARK:
+    if "spark" not in _ENGINES:
         from .anomalies import spark_session
 
-        _SPARK["session"] = spark_session()
-    return _SPARK["session"]
+        _ENGINES["spark"] = spark_session()
+    return _ENGINES["spark"]
+
+
+def duckdb_cursor():
+    """A DuckDB engine on its own cursor of the process's in-memory database: opening a database and setting it up
+    costs tens of milliseconds, a cursor almost nothing; each cursor keeps its own temporary views."""
+    from .anomalies import DuckDBEngine
+
+    if "duckdb" not in _ENGINES:
+        _ENGINES["duckdb"] = DuckDBEngine(memory_limit="2GB")  # memory, threads and unix_micros are database-wide
+    runner = DuckDBEngine.__new__(DuckDBEngine)
+    runner.con = _ENGINES["duckdb"].con.cursor()
+    return runner
 
 
 class Session:
@@ -234,10 +246,16 @@ class Session:
     def __init__(self, runner, store: Store):
         self.runner, self.store = runner, store
         self.indexed = bool(store.code_files())
+        if not self.indexed:
+            self.everything()
         if self.indexed and runner.name == "spark":
             runner.spark.read.parquet(str(store.codes)).createOrReplaceTempView("code_index")
         elif self.indexed:
             runner.con.execute(f"CREATE OR REPLACE VIEW code_index AS SELECT * FROM read_parquet('{store.codes_glob}')")
+
+    def everything(self) -> None:
+        """``raw_events`` over every partition (binding it reads every file's footer: only for whole-store queries)."""
+        self.runner.load(self.store.root, {})
 
     def rows(self, sql: str) -> list[dict]:
         return self.runner.arrow(sql).to_pylist()
@@ -314,7 +332,7 @@ def _spark_schema():
 @contextmanager
 def open_session(root: Path | str | None = None, engine: str | None = None):
     """A :class:`Session` over the store; ``None`` when the store holds no events yet."""
-    from .anomalies import DuckDBEngine, SparkEngine
+    from .anomalies import SparkEngine
 
     store = Store(root)
     engine = engine or default_engine()
@@ -323,9 +341,8 @@ def open_session(root: Path | str | None = None, engine: str | None = None):
     if store.is_empty():
         yield None
         return
-    runner = SparkEngine(spark()) if engine == "spark" else DuckDBEngine(memory_limit="2GB")
+    runner = SparkEngine(spark()) if engine == "spark" else duckdb_cursor()
     try:
-        runner.load(store.root, {})
         yield Session(runner, store)
     finally:
         runner.close()
@@ -388,4 +405,7 @@ class Queries:
     def stock(self, holder: str) -> list[dict]:
         """Stock reads every partition: which codes reached a party is not in the code index."""
         with open_session(self.root, self.engine) as session:
-            return [] if session is None else session.rows(stock_sql(holder))
+            if session is None:
+                return []
+            session.everything()
+            return session.rows(stock_sql(holder))
