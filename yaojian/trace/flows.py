@@ -326,8 +326,8 @@ def generate(
     for path in (target, root / "staging" / f"generate-{seed}"):
         if path.exists():
             shutil.rmtree(path)
-    staging = _Staging(root / "staging" / f"generate-{seed}")
     n_pallets = max(1, round(events / ROWS_PER_PALLET))
+    staging = _Staging(root / "staging" / f"generate-{seed}", in_memory=n_pallets <= chunk_pallets)
     world = world or synthetic_parties(n_pallets * UNITS_PER_PALLET, seed)
     rng = np.random.default_rng([seed, 1])
     plan = Plan({}) if clean else _plan(n_pallets, per_kind, rng)
@@ -360,9 +360,9 @@ class _Staging:
     Each chunk file remembers where each day's rows lie, so a day is read from a few row groups per chunk (no
     file per chunk and day: small files cost more than the rows in them)."""
 
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.chunks: list[tuple[Path, dict[int, tuple[int, int]]]] = []
+    def __init__(self, directory: Path, in_memory: bool = False):
+        self.directory, self.in_memory = directory, in_memory  # in memory: a single chunk needs no staging file
+        self.chunks: list[tuple[Path | pa.Table, dict[int, tuple[int, int]]]] = []
         directory.mkdir(parents=True, exist_ok=True)
 
     def add(self, table: pa.Table) -> None:
@@ -372,33 +372,43 @@ class _Staging:
         day = day[order]
         days, starts = np.unique(day, return_index=True)
         stops = np.append(starts[1:], len(day))
+        ordered = table.take(pa.array(order))
+        spans = {int(d): (int(a), int(b)) for d, a, b in zip(days, starts, stops, strict=True)}
+        if self.in_memory:
+            self.chunks.append((ordered, spans))
+            return
         path = self.directory / f"chunk-{len(self.chunks):05d}.parquet"
-        pq.write_table(table.take(pa.array(order)), path, row_group_size=STAGING_ROW_GROUP)
-        self.chunks.append((path, {int(d): (int(a), int(b)) for d, a, b in zip(days, starts, stops, strict=True)}))
+        pq.write_table(ordered, path, row_group_size=STAGING_ROW_GROUP)
+        self.chunks.append((path, spans))
 
     def compact(self, target: Path, name: str) -> None:
         """One file per day, rows sorted by code as the store expects (a code lookup skips row groups by min/max)."""
-        files = [(pq.ParquetFile(path), spans) for path, spans in self.chunks]
+        files = [(c if isinstance(c, pa.Table) else pq.ParquetFile(c), spans) for c, spans in self.chunks]
         for day in sorted({d for _, spans in self.chunks for d in spans}):
             parts = []
-            for pf, spans in files:
-                if day in spans:
-                    a, b = spans[day]
-                    first, last = a // STAGING_ROW_GROUP, (b - 1) // STAGING_ROW_GROUP
-                    rows = pf.read_row_groups(range(first, last + 1), columns=SCHEMA.names)
-                    parts.append(rows.slice(a - first * STAGING_ROW_GROUP, b - a))
+            for source, spans in files:
+                if day not in spans:
+                    continue
+                a, b = spans[day]
+                if isinstance(source, pa.Table):
+                    parts.append(source.slice(a, b - a))
+                    continue
+                first, last = a // STAGING_ROW_GROUP, (b - 1) // STAGING_ROW_GROUP
+                rows = source.read_row_groups(range(first, last + 1), columns=SCHEMA.names)
+                parts.append(rows.slice(a - first * STAGING_ROW_GROUP, b - a))
             folder = target / f"event_date={np.datetime64(day, 'D')}"
             folder.mkdir(parents=True, exist_ok=True)
             table = pa.concat_tables(parts).cast(SCHEMA).sort_by("epc")
             pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=1 << 16)
-        for pf, _ in files:
-            pf.close()
+        for source, _ in files:
+            if not isinstance(source, pa.Table):
+                source.close()
         shutil.rmtree(self.directory)
 
 
 def write_events(table: pa.Table, root: Path | str, name: str) -> None:
     """Write event rows (``SCHEMA``) into the store layout under ``root/events``, one file per UTC event date."""
-    staging = _Staging(Path(root) / "staging" / name)
+    staging = _Staging(Path(root) / "staging" / name, in_memory=True)
     staging.add(table)
     staging.compact(Path(root) / "events", name)
 
