@@ -18,6 +18,7 @@ data, encrypted at rest) are never exported; the patient initials (D.1) are.
 """
 
 import datetime
+import hashlib
 import io
 import uuid
 import xml.etree.ElementTree as ET
@@ -30,6 +31,8 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from yaojian.core import audit
+from yaojian.core.choices import AuditAction
 from yaojian.registry.models import Enterprise
 
 from . import services
@@ -571,6 +574,18 @@ def import_batch(data: bytes, *, actor, division_code: str) -> BatchResult:
     try:
         with transaction.atomic():
             icsrs = [_store(case, actor=actor, division_code=division_code) for case in cases]
+            audit.record(  # the batch as received: which file, and what became of each ICSR
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type="adr.adrreport",
+                object_id=batch_id[:64],
+                object_repr=f"E2B批次 {batch_id}"[:200],
+                division_code=division_code,
+                after={
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "icsrs": [[r.report_number, r.code, r.text] for r in icsrs],
+                },
+            )
     except (ValidationError, PermissionDenied, ObjectDoesNotExist, DatabaseError) as exc:  # the batch rolls back
         reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         error = E2BError(f"/MCCI_IN200100UV01/PORR_IN049016UV ({len(cases)} 份)", f"保存失败：{reason}")

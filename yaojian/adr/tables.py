@@ -14,4 +14,13 @@ class AdrReportTable(RecordTable):
 
     class Meta(RecordTable.Meta):
         model = AdrReport
-        fields = ("report_number", "enterprise", "product", "reaction", "seriousness", "reported_on")
+        fields = (
+            "report_number",
+            "source",
+            "enterprise",
+            "product",
+            "reaction",
+            "seriousness",
+            "causality",
+            "reported_on",
+        )

@@ -94,6 +94,17 @@ def test_meddra_code_codes_the_reaction_only_when_the_term_exists(world):
     assert first.coded_term == term and second.coded_term is None
 
 
+def test_batch_is_audited_with_the_file_hash(world):
+    import hashlib
+
+    data = (EXAMPLES / "FAERS2022Scenario1.xml").read_bytes()
+    _import(data, world.users["district"])
+    record = AuditRecord.objects.get(action="import", object_type="adr.adrreport")
+    assert record.actor == world.users["district"]
+    assert record.after["sha256"] == hashlib.sha256(data).hexdigest()
+    assert record.after["icsrs"] == [["US-APHARMA-8744554B", "CA", "已导入"]]
+
+
 def test_reimport_does_not_duplicate(world):
     data = (EXAMPLES / "FAERS2022Scenario1.xml").read_bytes()
     _import(data)
