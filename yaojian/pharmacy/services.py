@@ -25,7 +25,7 @@ from .models import Alert, AlertStatus, DailyCount, DrugClass, PurchaseRecord, W
 
 PHARMACY_TYPES = ("retail_pharmacy", "retail_chain")
 REVEAL = "reveal"  # permission action and audit action of a clear-text look-up 查看明文
-PURGE_OBJECT = "pharmacy.purchaserecord"
+RECORD_TYPE = "pharmacy.purchaserecord"  # audit object type of submissions, look-ups and purges
 
 # Submission fields and the column headers of the upload file (Chinese header or the field name).
 COLUMNS = {
@@ -256,7 +256,7 @@ def submit_records(actor, pharmacy: Enterprise, rows: Iterable[tuple[int, dict]]
         rec = audit.record(
             actor=actor,
             action=AuditAction.IMPORT,
-            object_type=PURGE_OBJECT,
+            object_type=RECORD_TYPE,
             object_repr=f"{pharmacy.name} 实名购药记录 {len(clean)} 条",
             division_code=pharmacy.division_id,
             after={
@@ -333,7 +333,7 @@ def reveal(actor, record: PurchaseRecord, reason: str) -> dict[str, str]:
     audit.record(
         actor=actor,
         action=REVEAL,
-        object_type=PURGE_OBJECT,
+        object_type=RECORD_TYPE,
         object_id=record.pk,
         object_repr=str(record),
         division_code=record.division_code,
@@ -363,7 +363,7 @@ def purge(*, today: datetime.date | None = None, retention_days: int | None = No
     audit.record(
         actor=actor,
         action=AuditAction.DELETE,
-        object_type=PURGE_OBJECT,
+        object_type=RECORD_TYPE,
         object_repr=f"超过保存期限的实名购药记录 {deleted} 条",
         before={"count": deleted, "sold_before": cutoff, "days": len(days)},
         after={"retention_days": (today - cutoff).days, "run_on": today},
