@@ -96,11 +96,18 @@ def generate_sentinels(
     as_of = as_of or timezone.localdate()
     rng = np.random.default_rng(seed)
     prefix = Division.objects.get(code=division).prefix
-    candidates = list(
-        Enterprise.objects.filter(
-            type__in=list(SITE_KIND), division_code__startswith=prefix, status="active", sentinel_site__isnull=True
-        ).order_by("pk")[:sites]
+    # The generator already files sentinel-source reports for some pharmacies/clinics: those become sites
+    # first; the rest are new sites that get their own reports here.
+    reporting = set(
+        AdrReport.objects.filter(source=ReportSource.SENTINEL, reporting_enterprise__isnull=False)
+        .values_list("reporting_enterprise_id", flat=True)
+        .distinct()
     )
+    eligible = Enterprise.objects.filter(
+        type__in=list(SITE_KIND), division_code__startswith=prefix, status="active", sentinel_site__isnull=True
+    ).order_by("pk")
+    candidates = list(eligible.filter(pk__in=reporting)[: max(sites - 3, 0)])
+    candidates += list(eligible.exclude(pk__in=reporting)[: sites - len(candidates)])
     if len(candidates) < 3:
         raise ValueError(f"{division} 内药店/诊所/医疗机构不足 3 家，请先生成演示企业（yaojian generate）")
     start = as_of - datetime.timedelta(days=days - 1)
@@ -128,10 +135,11 @@ def generate_sentinels(
     if len(products) < 3:
         raise ValueError("演示产品不足（需有批次的药品），请先生成演示数据（yaojian generate）")
 
-    # Background: each site about one report a week, the last two sites silent for the last 45 days.
+    # Background for the new sites: about one report a week, the last two silent for the last 45 days.
     reports, n = [], 0
-    for i, site in enumerate(registered):
-        quiet_from = as_of - datetime.timedelta(days=45) if i >= len(registered) - 2 else as_of
+    fresh = [site for site in registered if site.enterprise_id not in reporting]
+    for i, site in enumerate(fresh):
+        quiet_from = as_of - datetime.timedelta(days=45) if i >= len(fresh) - 2 else as_of
         span = (quiet_from - start).days
         for _ in range(int(rng.poisson(span / 7))):
             product = products[int(rng.integers(len(products)))]
@@ -142,7 +150,8 @@ def generate_sentinels(
 
     # Planted clusters: one product and batch at the sites of one district, a case every day or two.
     by_district: dict[str, list[SentinelSite]] = {}
-    for site in registered:
+    silent = {site.pk for site in fresh[-2:]}
+    for site in [s for s in registered if s.pk not in silent] or registered:
         by_district.setdefault(site.enterprise.division_id, []).append(site)
     districts = sorted(by_district, key=lambda code: -len(by_district[code]))
     # The older cluster is handled and closed; the recent one is detected today with its clocks running.

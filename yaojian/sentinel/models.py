@@ -124,6 +124,19 @@ class SentinelConfig(models.Model):
         return cls.objects.order_by("-pk").first() or cls()
 
 
+_DIVISION_NAMES: dict[str, str] = {}
+
+
+def division_name(code: str) -> str:
+    """A division's name; GB/T 2260 names are fixed once loaded, so lists and exports look each up once."""
+    if code not in _DIVISION_NAMES:
+        name = Division.objects.filter(code=code).values_list("name", flat=True).first()
+        if name is None:
+            return code
+        _DIVISION_NAMES[code] = name
+    return _DIVISION_NAMES[code]
+
+
 class Layer(models.TextChoices):
     RULE = "rule", "规则（群体不良事件）"
     SCAN = "scan", "时空扫描统计"
@@ -180,8 +193,7 @@ class Cluster(RegulatedModel):
 
     @property
     def area_display(self) -> str:
-        names = dict(Division.objects.filter(code__in=self.districts).values_list("code", "name"))
-        return "、".join(names.get(code, code) for code in self.districts)
+        return "、".join(division_name(code) for code in self.districts)
 
 
 class Conclusion(models.TextChoices):
