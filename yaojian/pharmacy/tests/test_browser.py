@@ -47,3 +47,10 @@ def test_alert_chart_and_response_board(transactional_db, live_server, shops, pa
     page.wait_for_selector("#series-chart canvas")
     assert page.inner_text("[data-testid=alarm-count]") != "超阈值 0 天"
     page.screenshot(path=str(ARTIFACTS / "pharmacy-series.png"), full_page=True)
+
+    # The response board on a phone: the chart and the form stay within the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.go_back()
+    page.wait_for_selector("#series-chart canvas")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "pharmacy-alert-phone.png"), full_page=True)
