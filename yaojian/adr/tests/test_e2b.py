@@ -319,3 +319,15 @@ def test_one_bad_icsr_rejects_the_whole_batch(world):
     broken = message.replace(b"US-APHARMA-8744554B", b"OTHER-1").replace(b"<name>Drug C</name>", b"")
     data = good[:end] + broken + good[end:]
     _refused(data, "PORR_IN049016UV[2]", "G.k.2.2")
+
+
+def test_a_case_outside_the_jurisdiction_rejects_the_batch(world):
+    data = (EXAMPLES / "FAERS2022Scenario1.xml").read_bytes()
+    _import(data)  # filed in Gulou by the system
+    AdrReport.objects.filter(report_number="US-APHARMA-8744554B").update(division_code="320213")  # now in Liangxi
+    audits = AuditRecord.objects.count()
+    result = _import(data, world.users["district"])
+    assert result.code == "AR" and [r.code for r in result.icsrs] == ["CR"]
+    assert "超出辖区范围" in result.text
+    assert AuditRecord.objects.count() == audits
+    assert AdrReport.objects.get(report_number="US-APHARMA-8744554B").division_code == "320213"
