@@ -19,6 +19,7 @@ the reporting unit (where the patient was seen), else the report's own division.
 
 Idempotent: a cluster is keyed by what it watches (layer, rule, product, batch, area); re-running a day
 changes nothing, a new case in the window grows the open cluster, and only a new cluster opens a response.
+Once a cluster is closed, new cases in its window open a new signal (with all the window's cases).
 """
 
 from __future__ import annotations
@@ -304,14 +305,14 @@ def detect(
     """Run the day's detection for the jurisdiction ``prefix`` (all when empty)."""
     config = config or SentinelConfig.current()
     result = DetectResult()
+    # The candidates are read (and the scans run) before the write transaction, which stays short.
+    rules = rule_candidates(as_of, config, prefix) if Layer.RULE in layers else []
+    scans, result.scanned = scan_candidates(as_of, config, prefix) if Layer.SCAN in layers else ([], 0)
     with transaction.atomic():
-        if Layer.RULE in layers:
-            for candidate in rule_candidates(as_of, config, prefix):
-                window = config.rule_window_days if candidate.rule == "product" else config.batch_window_days
-                _store(candidate, as_of, now, window, actor, result, config)
-        if Layer.SCAN in layers:
-            found, result.scanned = scan_candidates(as_of, config, prefix)
-            for candidate in found:
-                if not _confirm_by_scan(candidate, actor):
-                    _store(candidate, as_of, now, config.scan_max_days, actor, result, config)
+        for candidate in rules:
+            window = config.rule_window_days if candidate.rule == "product" else config.batch_window_days
+            _store(candidate, as_of, now, window, actor, result, config)
+        for candidate in scans:
+            if not _confirm_by_scan(candidate, actor):
+                _store(candidate, as_of, now, config.scan_max_days, actor, result, config)
     return result

@@ -186,3 +186,15 @@ def test_scan_layer_finds_a_planted_cluster_within_a_day_of_the_third_case(sites
     assert detected == 4
     (cluster,) = Cluster.objects.all()
     assert cluster.p_value <= 0.01 and cluster.districts == ["320106"]
+
+
+@pytest.mark.django_db
+def test_after_closing_a_rerun_changes_nothing_and_a_new_case_opens_a_new_signal(sites_world):
+    for n in (1, 2, 3):
+        make_case(sites_world, day(n))
+    (first,) = run(day(3)).created
+    Cluster.objects.filter(pk=first.pk).update(status="closed")
+    assert not run(day(3)).created
+    make_case(sites_world, day(4))
+    (second,) = run(day(4)).created
+    assert second.pk != first.pk and second.case_count == 4
