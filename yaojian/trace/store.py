@@ -10,7 +10,7 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
   engines aggregate it natively); ``expiry`` is an ISO date string or null; ``ingest_id`` names the ingest run.
   An event naming no EPC (a sensor reading at a place) keeps one row with ``role`` and ``epc`` null.
   ``event_date`` is not stored in the files: it is the partition directory (DuckDB and Spark read it as a DATE).
-  Rows within a file are sorted by ``epc`` so that a code lookup skips most row groups by their min/max.
+  Ingest writes the rows of a file sorted by ``epc``, so that a code lookup skips most row groups by min/max.
 * Hash index 事件指纹索引: ``<root>/hashes/part-*.parquet``, one row per stored event: ``h1``, ``h2`` (BIGINT, the
   two halves of MD5(event_hash) — 128 bits, so equal pairs mean equal hashes at any realistic volume). Ingest
   semi-joins new events against it, reading 16 bytes per stored event instead of the hash strings.

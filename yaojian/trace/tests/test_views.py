@@ -96,3 +96,10 @@ def test_upload_reports_and_is_idempotent(world, settings, tmp_path):
     page = regulator.post("/trace/ingest/", {"file": io.BytesIO(bad)}).content.decode()
     assert "拒收原因" in page and "第 5 行 时间" in page
     assert client(world, "inspector").post("/trace/ingest/", {"file": io.BytesIO(data)}).status_code == 403
+
+
+def test_sankey_links_never_loop():
+    from yaojian.trace.views import _acyclic
+
+    links = {("厂", "批发"): 10, ("批发", "药店"): 6, ("药店", "批发"): 2, ("药店", "已零售"): 4}
+    assert _acyclic(links) == {("厂", "批发"): 10, ("批发", "药店"): 6, ("药店", "已零售"): 4}
