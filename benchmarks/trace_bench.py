@@ -113,7 +113,7 @@ def phase_generate(args) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = flows.generate(generated, events=args.events, seed=args.seed, per_kind=args.per_kind,
-                            ground_truth=work / "truth.csv")  # fmt: skip
+                            ground_truth=work / "truth.csv", workers=args.threads, chunk_pallets=4000)  # fmt: skip
     seconds = time.perf_counter() - started
     pq.write_table(result.world.products_table(), work / "products.parquet")
     pq.write_table(result.world.licences_table(), work / "licences.parquet")

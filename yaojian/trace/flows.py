@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import multiprocessing
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,34 +318,40 @@ def generate(
     ground_truth: Path | str | None = None,
     chunk_pallets: int = 8000,
     clean: bool = False,
+    workers: int = 1,
 ) -> Result:
     """Write about ``events`` event rows (event × EPC) under ``root/events``; returns counts and ground truth.
 
-    ``clean=True`` plants nothing (for false-lead checks). ``world`` defaults to synthetic parties."""
+    ``clean=True`` plants nothing (for false-lead checks). ``world`` defaults to synthetic parties. ``workers``
+    processes build chunks side by side; the result does not depend on their number."""
     root = Path(root)
-    target = root / "events"
-    for path in (target, root / "staging" / f"generate-{seed}"):
+    target, staging = root / "events", root / "staging" / f"generate-{seed}"
+    for path in (target, staging):
         if path.exists():
             shutil.rmtree(path)
+    staging.mkdir(parents=True)
     n_pallets = max(1, round(events / ROWS_PER_PALLET))
-    staging = _Staging(root / "staging" / f"generate-{seed}", in_memory=n_pallets <= chunk_pallets)
     world = world or synthetic_parties(n_pallets * UNITS_PER_PALLET, seed)
     rng = np.random.default_rng([seed, 1])
     plan = Plan({}) if clean else _plan(n_pallets, per_kind, rng)
     t0 = int(dt.datetime.combine(start, dt.time(), dt.UTC).timestamp() * 1_000_000) - CHINA
-    truth: list[tuple[str, str, str]] = []
-    rows = n_events = 0
-    for chunk, first in enumerate(range(0, n_pallets, chunk_pallets)):
-        pallets = np.arange(first, min(n_pallets, first + chunk_pallets))
-        builder = _Rows(seed, chunk)
-        _chunk(builder, world, pallets, plan, np.random.default_rng([seed, 2, chunk]), t0, days, truth)
-        table = builder.table()
-        staging.add(table)
-        rows += table.num_rows
-        n_events += builder.events
-    staging.compact(target, f"g{seed}")
+    single = n_pallets <= chunk_pallets  # one chunk is gathered in memory, without a staging file
+    jobs = [
+        (seed, chunk, first, min(n_pallets, first + chunk_pallets), world, plan, t0, days,
+         None if single else staging / f"chunk-{chunk:05d}.parquet")
+        for chunk, first in enumerate(range(0, n_pallets, chunk_pallets))
+    ]  # fmt: skip
+    if workers > 1 and not single:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_chunk_job, jobs, chunksize=1)
+    else:
+        results = [_chunk_job(job) for job in jobs]
+    _compact([(source, spans) for source, spans, *_ in results], target, f"g{seed}")
+    shutil.rmtree(staging)
     with contextlib.suppress(OSError):  # an ingest may be using it
         (root / "staging").rmdir()
+    truth = [t for *_, chunk_truth, _, _ in results for t in chunk_truth]
+    rows, n_events = sum(r[3] for r in results), sum(r[4] for r in results)
     truth.sort()
     if ground_truth:
         write_ground_truth(truth, ground_truth)
@@ -354,63 +361,59 @@ def generate(
 STAGING_ROW_GROUP = 1 << 14
 
 
-class _Staging:
-    """Chunks written once each, rows ordered by UTC day, then gathered day by day into one file per day.
+def _stage(table: pa.Table, path: Path | None) -> tuple[Path | pa.Table, dict[int, tuple[int, int]]]:
+    """A chunk's rows ordered by UTC day, with where each day's rows lie; written to ``path`` unless None (kept)."""
+    day = table["event_time"].cast(pa.int64()).to_numpy() // DAY
+    order = np.argsort(day, kind="stable")
+    days, starts = np.unique(day[order], return_index=True)
+    stops = np.append(starts[1:], len(order))
+    ordered = table.take(pa.array(order))
+    spans = {int(d): (int(a), int(b)) for d, a, b in zip(days, starts, stops, strict=True)}
+    if path is None:
+        return ordered, spans
+    pq.write_table(ordered, path, row_group_size=STAGING_ROW_GROUP)
+    return path, spans
 
-    Each chunk file remembers where each day's rows lie, so a day is read from a few row groups per chunk (no
-    file per chunk and day: small files cost more than the rows in them)."""
 
-    def __init__(self, directory: Path, in_memory: bool = False):
-        self.directory, self.in_memory = directory, in_memory  # in memory: a single chunk needs no staging file
-        self.chunks: list[tuple[Path | pa.Table, dict[int, tuple[int, int]]]] = []
-        directory.mkdir(parents=True, exist_ok=True)
-
-    def add(self, table: pa.Table) -> None:
-        micros = table["event_time"].cast(pa.int64()).to_numpy()
-        day = micros // DAY
-        order = np.argsort(day, kind="stable")
-        day = day[order]
-        days, starts = np.unique(day, return_index=True)
-        stops = np.append(starts[1:], len(day))
-        ordered = table.take(pa.array(order))
-        spans = {int(d): (int(a), int(b)) for d, a, b in zip(days, starts, stops, strict=True)}
-        if self.in_memory:
-            self.chunks.append((ordered, spans))
-            return
-        path = self.directory / f"chunk-{len(self.chunks):05d}.parquet"
-        pq.write_table(ordered, path, row_group_size=STAGING_ROW_GROUP)
-        self.chunks.append((path, spans))
-
-    def compact(self, target: Path, name: str) -> None:
-        """One file per day, rows sorted by code as the store expects (a code lookup skips row groups by min/max)."""
-        files = [(c if isinstance(c, pa.Table) else pq.ParquetFile(c), spans) for c, spans in self.chunks]
-        for day in sorted({d for _, spans in self.chunks for d in spans}):
-            parts = []
-            for source, spans in files:
-                if day not in spans:
-                    continue
-                a, b = spans[day]
-                if isinstance(source, pa.Table):
-                    parts.append(source.slice(a, b - a))
-                    continue
-                first, last = a // STAGING_ROW_GROUP, (b - 1) // STAGING_ROW_GROUP
-                rows = source.read_row_groups(range(first, last + 1), columns=SCHEMA.names)
-                parts.append(rows.slice(a - first * STAGING_ROW_GROUP, b - a))
-            folder = target / f"event_date={np.datetime64(day, 'D')}"
-            folder.mkdir(parents=True, exist_ok=True)
-            table = pa.concat_tables(parts).cast(SCHEMA).sort_by("epc")
-            pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=1 << 16)
-        for source, _ in files:
-            if not isinstance(source, pa.Table):
-                source.close()
-        shutil.rmtree(self.directory)
+def _compact(chunks: list, target: Path, name: str) -> None:
+    """Gather the staged chunks day by day into one file per day, rows sorted by code as the store expects (a code
+    lookup skips row groups by min/max). Each day is read from a few row groups per chunk: no file per chunk and
+    day (small files cost more than the rows in them)."""
+    files = [(c if isinstance(c, pa.Table) else pq.ParquetFile(c), spans) for c, spans in chunks]
+    for day in sorted({d for _, spans in chunks for d in spans}):
+        parts = []
+        for source, spans in files:
+            if day not in spans:
+                continue
+            a, b = spans[day]
+            if isinstance(source, pa.Table):
+                parts.append(source.slice(a, b - a))
+                continue
+            first, last = a // STAGING_ROW_GROUP, (b - 1) // STAGING_ROW_GROUP
+            rows = source.read_row_groups(range(first, last + 1), columns=SCHEMA.names)
+            parts.append(rows.slice(a - first * STAGING_ROW_GROUP, b - a))
+        folder = target / f"event_date={np.datetime64(day, 'D')}"
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.concat_tables(parts).cast(SCHEMA).sort_by("epc")
+        pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=1 << 16)
+    for source, _ in files:
+        if not isinstance(source, pa.Table):
+            source.close()
 
 
 def write_events(table: pa.Table, root: Path | str, name: str) -> None:
     """Write event rows (``SCHEMA``) into the store layout under ``root/events``, one file per UTC event date."""
-    staging = _Staging(Path(root) / "staging" / name, in_memory=True)
-    staging.add(table)
-    staging.compact(Path(root) / "events", name)
+    _compact([_stage(table, None)], Path(root) / "events", name)
+
+
+def _chunk_job(job: tuple) -> tuple:
+    """One chunk of pallets, built and staged (a worker process's unit of work)."""
+    seed, chunk, first, last, world, plan, t0, days, path = job
+    builder, truth = _Rows(seed, chunk), []
+    _chunk(builder, world, np.arange(first, last), plan, np.random.default_rng([seed, 2, chunk]), t0, days, truth)
+    table = builder.table()
+    source, spans = _stage(table, path)
+    return source, spans, truth, table.num_rows, builder.events
 
 
 def write_ground_truth(truth: list[tuple[str, str, str]], path: Path | str) -> None:

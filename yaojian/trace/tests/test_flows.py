@@ -65,3 +65,14 @@ def test_generate_command(tmp_path, db):
     assert "植入异常 7 条" in out.getvalue()
     assert len((tmp_path / "truth.csv").read_text(encoding="utf-8").splitlines()) == 8
     assert list((tmp_path / "events").glob("event_date=*/part-g2.parquet"))
+
+
+def test_worker_processes_and_chunks_change_nothing_but_speed(tmp_path):
+    one = flows.generate(tmp_path / "a", events=30_000, seed=4, per_kind=1, chunk_pallets=10)
+    two = flows.generate(tmp_path / "b", events=30_000, seed=4, per_kind=1, chunk_pallets=10, workers=2)
+    a = ds.dataset(tmp_path / "a" / "events", format="parquet").to_table()
+    b = ds.dataset(tmp_path / "b" / "events", format="parquet").to_table()
+    assert one.truth == two.truth and a.equals(b) and not (tmp_path / "a" / "staging").exists()
+    assert len(list((tmp_path / "a" / "events").glob("event_date=*/*.parquet"))) == len(
+        list((tmp_path / "a" / "events").glob("event_date=*"))
+    )

@@ -28,8 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--root", type=Path, help="事件库目录（默认按设置 YAOJIAN_TRACE_DIR）")
         parser.add_argument("--registry", action="store_true", help="使用平台数据库中的企业与药品")
         parser.add_argument("--clean", action="store_true", help="不植入异常（用于检验误报）")
+        parser.add_argument("--workers", type=int, default=1, help="并行生成的进程数（结果与进程数无关）")
 
-    def handle(self, *args, events, seed, per_kind, days, ground_truth, root, registry, clean, **options):
+    def handle(self, *args, events, seed, per_kind, days, ground_truth, root, registry, clean, workers, **options):
         if events < 1000 or days < 120:
             raise CommandError("事件数应 ≥ 1000，时间跨度应 ≥ 120 天")
         root = root or Path(settings.YAOJIAN_TRACE_DIR)
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         world = flows.registry_world(seed) if registry else None
         result = flows.generate(
             root, events=events, seed=seed, per_kind=per_kind, days=days, world=world,
-            ground_truth=ground_truth, clean=clean,
+            ground_truth=ground_truth, clean=clean, workers=workers,
         )  # fmt: skip
         Store(root).reindex()  # the code and hash indexes, as an ingest would have written them
         self.stdout.write(
