@@ -5,6 +5,10 @@ embedded default (SQLite file under ``var/``) and PostgreSQL deployments:
 
 * ``YAOJIAN_DATABASE_URL`` — ``postgres://user:pass@host:port/name``; unset → SQLite.
 * ``YAOJIAN_SECRET_KEY`` / ``YAOJIAN_AUDIT_KEY`` — keys kept outside the database.
+* ``YAOJIAN_DATA_KEY`` — the SM4 key of personal data at rest (see ``core.crypto``).
+* ``YAOJIAN_BUYER_HASH_KEY`` — key of the buyers' keyed hash in smart-pharmacy records (counts of distinct
+  buyers without the clear ID); derived from ``YAOJIAN_DATA_KEY`` when unset (see ``pharmacy.privacy``).
+* ``YAOJIAN_TRACE_DIR`` / ``YAOJIAN_TRACE_ENGINE`` — trace event store (Parquet) and its engine, duckdb or spark.
 * ``YAOJIAN_DEBUG`` — ``1`` for development.
 """
 

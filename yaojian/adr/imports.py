@@ -9,6 +9,8 @@ more; drugs and reactions entered beyond them (on the case form, by E2B) are kep
 
 from django.db.models import Max
 
+from yaojian.casework import coding
+
 from .models import AdrDrug, AdrReaction, AdrReport, DrugRole, Seriousness
 
 FLAGS = AdrReaction.SERIOUSNESS_FIELDS
@@ -57,6 +59,7 @@ def write_children(job_id: str) -> None:
         .values_list("report_id", "n")
     )
     _drugs([r for r in reports if r["product_id"]], suspects, positions)
+    coding.code_pending(AdrReaction.objects.filter(report_id__in=ids))
 
 
 def _reactions(reports: list[dict], first: dict) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from yaojian.casework import coding
 from yaojian.core import audit, identifiers, services
 from yaojian.core.choices import AuditAction
 from yaojian.registry.models import Batch, Product
@@ -157,6 +158,7 @@ def save_case(
     changed = _replace_children(report, AdrReaction, REACTION_FIELDS, reactions, actor) or changed
     if changed:
         services.notify_changed(AdrReport, [report.enterprise_id, report.reporting_enterprise_id])
+    coding.code_report(report, actor=actor)  # free text the E2B/form gave no term code for
     return report
 
 

@@ -31,3 +31,4 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", "修改"
     DELETE = "delete", "删除"
     IMPORT = "import", "批量导入"
+    REVEAL = "reveal", "查看明文"

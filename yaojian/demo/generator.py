@@ -23,7 +23,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from yaojian.adr.models import AdrReport
+from yaojian.adr.models import AdrReaction, AdrReport
 from yaojian.complaints.models import Complaint
 from yaojian.core import audit
 from yaojian.core.choices import AuditAction
@@ -606,7 +606,7 @@ def _adr_children(details, reports, kept, drugs, terms):
     Millions of child rows at province scale: written with one ``executemany`` per chunk rather than
     ORM ``bulk_create`` (whose per-value SQL compilation costs ~20× more here).
     """
-    from yaojian.adr.models import AdrDrug, AdrReaction
+    from yaojian.adr.models import AdrDrug
 
     day = connection.ops.adapt_datefield_value
     for lo in range(0, len(reports), ADR_CHILD_CHUNK):
@@ -788,6 +788,14 @@ def write_ground_truth(plan: Plan, path: Path) -> int:
                 ]
             )
     return int(plan.bad.sum())
+
+
+def finish(plan: Plan) -> str:
+    """After-generation steps a loaded data set gets in use: reaction terms coded 不良反应术语编码."""
+    from yaojian.casework.coding import code_pending
+
+    result = code_pending(AdrReaction.objects.filter(report__import_batch=plan.generation_id))
+    return f"不良反应术语编码：{result.coded}/{result.pending} 条已编码"
 
 
 def summary(plan: Plan) -> str:

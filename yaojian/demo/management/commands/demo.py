@@ -8,9 +8,13 @@ from django.db import transaction
 from yaojian.core.choices import PartnerDepartment, Role
 from yaojian.core.models import User
 from yaojian.demo import generator
+from yaojian.pharmacy.demo import generate_purchases
 from yaojian.registry.models import Enterprise
+from yaojian.sentinel.demo import generate_sentinels
 
 DEMO_PASSWORD = "Yaojian@2026"
+# The enterprise type an enterprise account belongs to (the first of that type in the demo district).
+ENTERPRISE_TYPE = {"enterprise": "drug_manufacturer", "pharmacy": "retail_pharmacy"}
 # username, role, division, display name
 ACCOUNTS = [
     ("admin", Role.ADMIN, None, "系统管理员"),
@@ -20,6 +24,7 @@ ACCOUNTS = [
     ("inspector", Role.INSPECTOR, "320106", "检查员 赵明"),
     ("adr", Role.ADR_ANALYST, "320106", "不良反应监测员 孙丽"),
     ("enterprise", Role.ENTERPRISE, "320106", "企业质量负责人"),
+    ("pharmacy", Role.ENTERPRISE, "320106", "药店负责人"),
     ("partner", Role.PARTNER, "320106", "鼓楼区卫健委"),
     ("auditor", Role.AUDITOR, "320106", "审计员 周审"),
 ]
@@ -41,6 +46,9 @@ class Command(BaseCommand):
             result = services.recompute()
             actions.apply_rules()
             self.stdout.write(f"风险画像：评分 {result.scored} 家")
+            self.stdout.write(str(generator.finish(plan)))
+            self.stdout.write(str(generate_sentinels(division="320106", as_of=plan.as_of, seed=seed)))
+            self.stdout.write(str(generate_purchases(division="320106", as_of=plan.as_of, seed=seed)))
         password = os.environ.get("YAOJIAN_DEMO_PASSWORD", DEMO_PASSWORD)
         self.ensure_accounts(password)
         self.stdout.write("\n演示账号（用户名 / 角色 / 辖区 / 密码）：")
@@ -49,11 +57,13 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def ensure_accounts(self, password: str) -> None:
-        owner = Enterprise.objects.filter(division_id="320106", type="drug_manufacturer").order_by("pk").first()
         for username, role, division, name in ACCOUNTS:
             user = User.objects.filter(username=username).first() or User(username=username)
             user.role, user.division_id, user.display_name = role, division, name
-            user.enterprise = owner if role == Role.ENTERPRISE else None
+            kind = ENTERPRISE_TYPE.get(username)
+            user.enterprise = (
+                Enterprise.objects.filter(division_id="320106", type=kind).order_by("pk").first() if kind else None
+            )
             user.department = PartnerDepartment.HEALTH if role == Role.PARTNER else ""
             user.is_active = True
             user.set_password(password)

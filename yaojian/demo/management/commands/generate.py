@@ -27,6 +27,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         plan = generator.generate(scale=scale, seed=seed, division=division)
         self.stdout.write(generator.summary(plan))
+        self.stdout.write(str(generator.finish(plan)))
         self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒")
         if ground_truth:
             n = generator.write_ground_truth(plan, ground_truth)
