@@ -332,8 +332,9 @@ LEAD_SCHEMA = pa.schema(
 def _as_of_clause(as_of: dt.datetime | None) -> str:
     if as_of is None:
         return "TRUE"
-    micros = int(as_of.timestamp() * 1_000_000) if as_of.tzinfo else int(as_of.replace(tzinfo=dt.UTC).timestamp() * 1e6)
-    return f"unix_micros(event_time) <= {micros}"
+    if as_of.tzinfo is None:  # a naive time is taken as UTC, like the store's event times
+        as_of = as_of.replace(tzinfo=dt.UTC)
+    return f"unix_micros(event_time) <= {int(as_of.timestamp() * 1_000_000)}"
 
 
 def _files(root: Path) -> list[Path]:

@@ -62,7 +62,7 @@ def registry_tables(as_of: dt.date | None = None) -> tuple[pa.Table, pa.Table]:
             products["level"].append(level)
             products["rx"].append(rx)
             products["controlled"].append(controlled)
-            products["units"].append(int(split.group(1)) if split and level == 0 else (1 if level == 0 else None))
+            products["units"].append(None if level else int(split.group(1)) if split else 1)
     drug_types = {LicenceType.DRUG_MANUFACTURING, LicenceType.DRUG_WHOLESALE, LicenceType.DRUG_RETAIL}
     drug_types.add(LicenceType.MEDICAL_INSTITUTION)
     held: dict[str, list[bool]] = {}
