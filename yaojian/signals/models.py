@@ -79,7 +79,12 @@ class PairResult(ScopedSignalRecord):
     Non-finite values (χ² with an empty margin) are stored as NULL.
     """
 
-    run = models.ForeignKey(SignalRun, verbose_name="检测批次", on_delete=models.CASCADE, related_name="results")
+    # Pair results are written by the hundred thousand per run and always read through their run: the one
+    # (run, drug_key, event_key) index serves them, so no other column carries an index of its own.
+    division_code = models.CharField("辖区代码前缀", max_length=6, blank=True)
+    run = models.ForeignKey(
+        SignalRun, verbose_name="检测批次", on_delete=models.CASCADE, related_name="results", db_index=False
+    )
     drug_key = models.CharField("药品键", max_length=320)
     drug_label = models.CharField("药品", max_length=300)
     product = models.ForeignKey(
@@ -90,7 +95,7 @@ class PairResult(ScopedSignalRecord):
     term = models.ForeignKey(
         ReactionTerm, verbose_name="编码术语", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    n = models.PositiveIntegerField("报告数 N", db_index=True)
+    n = models.PositiveIntegerField("报告数 N")
     expected = models.FloatField("期望数 E")
     prr = models.FloatField("PRR", null=True)
     prr_chi2 = models.FloatField("χ²", null=True)
@@ -103,10 +108,10 @@ class PairResult(ScopedSignalRecord):
     ic025 = models.FloatField("IC025", null=True)
     ic975 = models.FloatField("IC975", null=True)
     ebgm = models.FloatField("EBGM", null=True)
-    eb05 = models.FloatField("EB05", null=True, db_index=True)
+    eb05 = models.FloatField("EB05", null=True)
     eb95 = models.FloatField("EB95", null=True)
     flags = models.CharField("满足的方法", max_length=20, blank=True)
-    meets_criteria = models.BooleanField("满足判定标准", default=False, db_index=True)
+    meets_criteria = models.BooleanField("满足判定标准", default=False)
     report_ids = models.JSONField("病例", default=list)  # the N reports behind the pair 病例系列
     series = models.JSONField("季度累计趋势", null=True, blank=True)  # pairs meeting the criteria only
 

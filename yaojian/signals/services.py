@@ -236,14 +236,13 @@ def _insert_results(columns: dict[str, list]) -> None:
 
     Django's ``bulk_create`` would split the rows into statements of at most 999 parameters on SQLite
     (33 pairs each); ``executemany`` of one prepared INSERT writes them at driver speed on both databases.
-    JSON values go through the field's own preparation (text on SQLite, jsonb on PostgreSQL).
+    JSON values are adapted as JSONField adapts them (text on SQLite, jsonb on PostgreSQL).
     """
     fields = [PairResult._meta.get_field(name) for name in columns]
+    adapt = connection.ops.adapt_json_value  # what JSONField does, without its per-value layers
     for field in fields:
         if isinstance(field, models.JSONField):
-            columns[field.name] = [
-                None if v is None else field.get_db_prep_save(v, connection) for v in columns[field.name]
-            ]
+            columns[field.name] = [None if v is None else adapt(v, None) for v in columns[field.name]]
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(PairResult._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
@@ -398,8 +397,8 @@ def cumulative_series(table: dataset.CaseTable, drugs: np.ndarray, events: np.nd
             ("eb95", eb.eb95),
         ):
             out[name][valid, q] = values
-    rounded = {name: np.round(values, 6) for name, values in out.items()}
-    return [{"quarters": table.quarters, **{name: _db_floats(rounded[name][i]) for name in fields}} for i in range(k)]
+    lists = {name: _db_floats(np.round(values, 6)) for name, values in out.items()}  # nested: pair × quarter
+    return [{"quarters": table.quarters, **{name: lists[name][i] for name in fields}} for i in range(k)]
 
 
 # ---------------------------------------------------------------------------------------------------
