@@ -34,6 +34,12 @@ def test_open_a_signal_and_its_case_series(transactional_db, live_server, world,
     assert all(f"SIG-{k}" in series for k in (1, 2, 3, 4)) and "SIG-13" not in series
     assert page.locator("#ic-chart canvas").count() == 1 and page.locator("#ebgm-chart canvas").count() == 1
     page.screenshot(path=str(ARTIFACTS / "signal-pair.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the page still reads without sideways scroll
+    page.reload()
+    page.wait_for_selector("#ebgm-chart canvas")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "signal-pair-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # The case series links to the case page.
     page.click("table.case-series >> text=SIG-4")
