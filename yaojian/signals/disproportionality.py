@@ -542,8 +542,9 @@ def _mixture_gamma_quantile(q, w, n, alpha1, b1, alpha2, b2, tol: float = 1e-5, 
     the bracket. The start is the Wilson–Hilferty quantile of the gamma with the mixture's mean and
     variance; Halley steps in y = ln x follow (G(y) = F − q, G′ = Σ w_k t_k^a_k e^(−t_k)/Γ(a_k),
     G″ = Σ w_k (a_k − t_k)·t_k^a_k e^(−t_k)/Γ(a_k), t_k = b_k·x), with bisection whenever a step
-    leaves the bracket. Convergence is cubic, so once a step is below ``tol`` (1e-5 in ln x) the
-    step just taken leaves an error of order 1e-13 relative. Pairs leave the active set once converged.
+    leaves the bracket. Convergence is cubic, so once the Newton distance g/G′ is below ``tol`` (1e-5 in
+    ln x) the Halley step just taken leaves an error of order 1e-13 relative. Pairs leave the active set
+    once converged.
     """
     x1 = on_distinct(lambda v: special.gammaincinv(alpha1 + v, q), n) / b1
     x2 = on_distinct(lambda v: special.gammaincinv(alpha2 + v, q), n) / b2
@@ -574,11 +575,16 @@ def _mixture_gamma_quantile(q, w, n, alpha1, b1, alpha2, b2, tol: float = 1e-5, 
         lo = np.where(below, y, lo)
         hi = np.where(below, hi, y)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = g / g1
             step = 2 * g * g1 / (2 * g1 * g1 - g * g2)
+        # Far from the root of a very peaked mixture (shape ~1e5) g·G″ swamps Halley's denominator and
+        # its step shrinks to ~2/(a − t) without g shrinking: take Newton's step there (or bisect).
+        step = np.where(np.abs(step) < 0.5 * np.abs(newton), newton, step)
         y_new = y - step
         bad = ~np.isfinite(y_new) | (y_new < lo) | (y_new > hi)
         y_new = np.where(bad, 0.5 * (lo + hi), y_new)
-        done = (~bad & (np.abs(step) <= tol)) | (hi - lo <= 1e-14) | (g == 0)
+        # Converged when Newton's step (the distance to the root to first order) is below tol.
+        done = (~bad & (np.abs(newton) <= tol)) | (hi - lo <= 1e-14) | (g == 0)
         x[active] = np.exp(y_new)
         keep = ~done
         active, y, lo, hi, wa, b1a, b2a = active[keep], y_new[keep], lo[keep], hi[keep], wa[keep], b1a[keep], b2a[keep]

@@ -75,3 +75,15 @@ def test_stratified_expected_in_blocks(monkeypatch):
     monkeypatch.setattr(dp, "STRATA_BLOCK", 40)  # 10 pairs per block
     blocked = dp.count_pairs(*args)
     np.testing.assert_array_equal(whole.expected, blocked.expected)
+
+
+def test_quantiles_of_a_degenerate_prior_converge():
+    """A collapsed fit (P ≈ 0, shape ~1e5) once stopped Halley's creeping steps early: EB05 > EB95."""
+    prior = dp.Prior(0.32142, 285262.8, 142954.87, 158419.26, 1e-9)
+    n, e = np.array([2.0]), np.array([3.333])
+    scores = dp.eb_scores(prior, n, e)
+    # Only the second component counts; its posterior is Γ(α2 + n, β2 + E), inverted directly.
+    shape, rate = prior.alpha2 + n[0], prior.beta2 + e[0]
+    exact = stats.gamma.ppf([0.05, 0.95], shape, scale=1 / rate)
+    assert scores.eb05[0] == pytest.approx(exact[0], rel=1e-9)
+    assert scores.eb95[0] == pytest.approx(exact[1], rel=1e-9)
