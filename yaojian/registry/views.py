@@ -35,6 +35,7 @@ from yaojian.risk.models import RiskAssessment
 from yaojian.risk.views import panel_context, product_panel_context
 from yaojian.sampling.models import SamplingTest
 from yaojian.sampling.tables import SamplingTestTable
+from yaojian.signals.models import Signal
 
 from . import filtersets, forms
 from .choices import LicenceStatus
@@ -337,6 +338,7 @@ class ProductDetailView(ObjectDetailView):
             "linked": linked,
             "can_change": self.can(access.CHANGE),
             "risk_attributes": product.risk_attributes,
+            "can_view_signals": access.has_perm(user, Signal, access.VIEW),
             **product_panel_context(request, product),
         }
 

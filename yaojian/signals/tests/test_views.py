@@ -127,3 +127,10 @@ def test_product_fragment(signal, world):
     assert client_for(world.users["inspector"]).get(url).status_code == 403
     other = reverse("signals:product-signals", args=[world.products["liangxi"].pk])
     assert client_for(world.users["district"]).get(other).status_code == 404
+
+
+def test_product_page_loads_the_fragment_for_signal_readers_only(signal, world):
+    page = reverse("registry:product-detail", args=[signal.product_id])
+    fragment = reverse("signals:product-signals", args=[signal.product_id])
+    assert fragment in client_for(world.users["district"]).get(page).content.decode()
+    assert fragment not in client_for(world.users["inspector"]).get(page).content.decode()
