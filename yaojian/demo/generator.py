@@ -71,6 +71,7 @@ class Plan:
     bad: np.ndarray | None = None
     onset: list = field(default_factory=list)
     planted: dict = field(default_factory=dict)  # enterprise index → event counts after onset
+    signals: list = field(default_factory=list)  # planted drug–event signals: (product, reaction, cases)
     counts: dict = field(default_factory=dict)
 
 
@@ -563,8 +564,28 @@ def _adr(rng, plan, spec, enterprises, products, batches, start):
         )
         kept.append((p, batch))
     details = _adr_details(np.random.default_rng([plan.seed, 0xAD2]), reports, enterprises)
+    _adr_signals(np.random.default_rng([plan.seed, 0x5165]), plan, reports, kept)
     created = _bulk(AdrReport, reports, plan)
     _adr_children(details, created, kept, drugs, reactions)
+
+
+def _adr_signals(rng, plan, reports, kept) -> None:
+    """Plant true signals 真实信号: a few well-reported products get a rare reaction of their own in a third
+    of their reports, so disproportionality analysis has something real to find (listed by
+    ``write_signal_truth``). Everything else about the reports stays as drawn."""
+    by_product: dict[int, list[int]] = {}
+    for k, (product, _batch) in enumerate(kept):
+        by_product.setdefault(product.pk, []).append(k)
+    eligible = sorted(pk for pk, ks in by_product.items() if len(ks) >= 15)
+    if not eligible:
+        return
+    chosen = rng.choice(eligible, size=min(len(eligible), max(2, len(eligible) // 40)), replace=False)
+    for j, pk in enumerate(sorted(int(c) for c in chosen)):
+        term = V.SIGNAL_REACTIONS[j % len(V.SIGNAL_REACTIONS)]
+        cases = [k for k in by_product[pk] if rng.random() < 1 / 3]
+        for k in cases:
+            reports[k].reaction = term
+        plan.signals.append((kept[by_product[pk][0]][0], term, len(cases)))
 
 
 def _adr_details(rng, reports, enterprises) -> dict:
@@ -788,6 +809,17 @@ def write_ground_truth(plan: Plan, path: Path) -> int:
                 ]
             )
     return int(plan.bad.sum())
+
+
+def write_signal_truth(plan: Plan, path: Path) -> int:
+    """The planted drug–event signals 真实信号 as CSV (UTF-8 with BOM): product, approval number, reaction."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["product_id", "product", "approval_number", "reaction", "planted_cases"])
+        for product, reaction, cases in plan.signals:
+            writer.writerow([product.pk, product.name, product.approval_number, reaction, cases])
+    return len(plan.signals)
 
 
 def finish(plan: Plan) -> str:

@@ -237,6 +237,8 @@ REACTIONS = [
     ("荨麻疹", 0.05),
     ("口干", 0.025),
 ]
+# Rarer reactions planted as true drug–event signals 真实信号 on a few products (see generator._adr_signals).
+SIGNAL_REACTIONS = ["急性肾损伤", "横纹肌溶解症", "间质性肺疾病", "粒细胞减少", "史蒂文斯-约翰逊综合征", "QT间期延长"]
 FAILED_ITEMS = [
     "含量测定",
     "溶出度",

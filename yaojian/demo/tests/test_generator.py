@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from yaojian.adr.models import AdrReaction, AdrReport
 from yaojian.core import audit
 from yaojian.core.identifiers import check_product_number, check_uscc
 from yaojian.core.models import AuditRecord, User
@@ -105,6 +106,20 @@ def test_ground_truth_file(tiny, tmp_path):
     codes = set(Enterprise.objects.values_list("credit_code", flat=True))
     assert {r["credit_code"] for r in rows} == codes
     assert all(r["onset_date"] for r in rows if r["is_bad_actor"] == "1")
+
+
+def test_planted_signals_file_and_reports(tiny, tmp_path):
+    path = tmp_path / "signals.csv"
+    assert generator.write_signal_truth(tiny, path) == len(tiny.signals) >= 1
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        reports = AdrReport.objects.filter(product_id=row["product_id"], reaction=row["reaction"])
+        assert reports.count() == int(row["planted_cases"])
+        # The reaction row agrees with the summary column the plant rewrote.
+        assert AdrReaction.objects.filter(report__in=reports, position=1, reported_term=row["reaction"]).count() == int(
+            row["planted_cases"]
+        )
 
 
 def test_demo_command_is_idempotent_and_prints_logins(db, capsys, settings):

@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=sorted(generator.SCALES), default="district")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--division", help="行政区划代码（默认：区县规模 320106，省级规模 320000）")
-        parser.add_argument("--ground-truth", type=Path, help="潜在违规企业真值 CSV 的输出路径")
+        parser.add_argument(
+            "--ground-truth", type=Path, help="潜在违规企业真值 CSV 的输出路径（另写 …-signals.csv：植入的信号）"
+        )
 
     def handle(self, *args, scale, seed, division, ground_truth, **options):
         if division:
@@ -32,3 +34,6 @@ class Command(BaseCommand):
         if ground_truth:
             n = generator.write_ground_truth(plan, ground_truth)
             self.stdout.write(f"真值文件：{ground_truth}（{n} 家潜在违规企业）")
+            signals = ground_truth.with_name(f"{ground_truth.stem}-signals.csv")
+            m = generator.write_signal_truth(plan, signals)
+            self.stdout.write(f"信号真值文件：{signals}（{m} 个药品—不良反应组合）")
