@@ -11,6 +11,7 @@ from yaojian.demo import generator
 from yaojian.pharmacy.demo import generate_purchases
 from yaojian.registry.models import Enterprise
 from yaojian.sentinel.demo import generate_sentinels
+from yaojian.signals.services import run_signals
 
 DEMO_PASSWORD = "Yaojian@2026"
 # The enterprise type an enterprise account belongs to (the first of that type in the demo district).
@@ -47,6 +48,13 @@ class Command(BaseCommand):
             actions.apply_rules()
             self.stdout.write(f"风险画像：评分 {result.scored} 家")
             self.stdout.write(str(generator.finish(plan)))
+            run = run_signals(
+                None,
+                date_from=plan.as_of.replace(year=plan.as_of.year - 3),
+                date_to=plan.as_of,
+                division_prefix="320106",
+            )
+            self.stdout.write(f"信号检测：组合 {run.n_pairs} 个，满足标准 {run.n_flagged} 个")
             self.stdout.write(str(generate_sentinels(division="320106", as_of=plan.as_of, seed=seed)))
             self.stdout.write(str(generate_purchases(division="320106", as_of=plan.as_of, seed=seed)))
         password = os.environ.get("YAOJIAN_DEMO_PASSWORD", DEMO_PASSWORD)
