@@ -144,6 +144,31 @@ def _events(prefix: str = "") -> str:
     return _EVENTS.format(p=prefix)
 
 
+def _fast_legs(rows: str, key: str, p: str) -> str:
+    """CTEs ``{p}span`` … ``{p}fast``: the legs between provinces of each ``key`` (over the scans in ``rows``) too
+    fast for MAX_SPEED_KMH, with their distance ``km``."""
+    return f"""{p}span AS (SELECT {key}, prov, min(tus) AS a, max(tus) AS b FROM {rows} GROUP BY {key}, prov),
+{p}multi AS (
+  SELECT s.* FROM {p}span s
+  JOIN (SELECT {key} FROM {p}span GROUP BY {key} HAVING count(*) > 1) m ON m.{key} = s.{key}),
+{p}overlap AS (
+  SELECT DISTINCT x.{key} FROM {p}multi x JOIN {p}multi y
+  ON y.{key} = x.{key} AND x.prov < y.prov AND x.a <= y.b AND y.a <= x.b),
+{p}seq AS (
+  SELECT l.{key}, l.prov, l.tus,
+         lag(l.prov) OVER (PARTITION BY l.epc ORDER BY l.tus, l.event_hash) AS p0,
+         lag(l.tus) OVER (PARTITION BY l.epc ORDER BY l.tus, l.event_hash) AS t0
+  FROM {rows} l JOIN {p}overlap o ON o.{key} = l.{key}),
+{p}legs AS (
+  SELECT x.{key}, x.prov AS p1, y.prov AS p2, x.b AS t1, y.a AS t2 FROM {p}multi x JOIN {p}multi y
+  ON y.{key} = x.{key} AND x.b < y.a
+  UNION ALL
+  SELECT {key}, p0 AS p1, prov AS p2, t0 AS t1, tus AS t2 FROM {p}seq WHERE p0 IS NOT NULL AND p0 <> prov),
+{p}fast AS (
+  SELECT l.*, d.km FROM {p}legs l JOIN distances d ON d.p1 = l.p1 AND d.p2 = l.p2
+  WHERE d.km * 3600000000 > {MAX_SPEED_KMH} * (l.t2 - l.t1))"""
+
+
 RULES: dict[str, str] = {
     # Whole-pack scans (no quantity) count the whole pack; split scans their units: a pack is over-sold when it is
     # scanned whole twice, whole and split, or split for more units than it holds.
@@ -235,44 +260,34 @@ FROM again GROUP BY epc""",
     # Per code and province the first and last scan; provinces whose spans do not overlap are compared span to span
     # (the closest pair of their scans); codes that went back and forth (overlapping spans, rare) are walked scan
     # by scan. By the triangle inequality both find a too-fast leg exactly when one exists. Worst leg reported.
-    # Codes are grouped by a 64-bit hash (xxhash64 on Spark, DuckDB's hash): far cheaper than the strings.
+    # A first pass groups codes by a 64-bit hash (xxhash64 on Spark, DuckDB's hash), far cheaper than the strings;
+    # a collision only merges two codes' scans, which can add candidate legs but never hide one, so the second pass
+    # re-checks the few candidate codes by their text.
     "impossible_transit": f"""
 WITH loc AS (
   SELECT epc, xxhash64(epc) AS k, tus, event_hash, actor AS party, substr(actor, 20, 2) AS prov FROM ev
   WHERE actor LIKE 'urn:yaojian:uscc:%'),
-span AS (SELECT k, prov, min(tus) AS a, max(tus) AS b FROM loc GROUP BY k, prov),
-multi AS (SELECT s.* FROM span s JOIN (SELECT k FROM span GROUP BY k HAVING count(*) > 1) m ON m.k = s.k),
-overlap AS (
-  SELECT DISTINCT x.k FROM multi x JOIN multi y
-  ON y.k = x.k AND x.prov < y.prov AND x.a <= y.b AND y.a <= x.b),
-seq AS (
-  SELECT l.k, l.prov, l.tus,
-         lag(l.prov) OVER (PARTITION BY l.epc ORDER BY l.tus, l.event_hash) AS p0,
-         lag(l.tus) OVER (PARTITION BY l.epc ORDER BY l.tus, l.event_hash) AS t0
-  FROM loc l JOIN overlap o ON o.k = l.k),
-legs AS (
-  SELECT x.k, x.prov AS p1, y.prov AS p2, x.b AS t1, y.a AS t2 FROM multi x JOIN multi y
-  ON y.k = x.k AND x.b < y.a
-  UNION ALL
-  SELECT k, p0 AS p1, prov AS p2, t0 AS t1, tus AS t2 FROM seq WHERE p0 IS NOT NULL AND p0 <> prov),
-fast AS (
-  SELECT l.*, d.km, row_number() OVER (PARTITION BY l.k ORDER BY (l.t2 - l.t1) / d.km, l.t1, l.p1, l.p2) AS rn
-  FROM legs l JOIN distances d ON d.p1 = l.p1 AND d.p2 = l.p2
-  WHERE d.km * 3600000000 > {MAX_SPEED_KMH} * (l.t2 - l.t1)),
-worst AS (SELECT * FROM fast WHERE rn = 1),
+{_fast_legs("loc", "k", "h_")},
+exact AS (SELECT l.* FROM loc l JOIN (SELECT DISTINCT k FROM h_fast) c ON c.k = l.k),
+{_fast_legs("exact", "epc", "x_")},
+worst AS (
+  SELECT * FROM (
+    SELECT f.*, row_number() OVER (PARTITION BY f.epc ORDER BY (f.t2 - f.t1) / f.km, f.t1, f.p1, f.p2) AS rn
+    FROM x_fast f) r
+  WHERE rn = 1),
 ends AS (
-  SELECT w.k, min(l.epc) AS epc, min(l.event_hash) AS event_hash, l.tus, min(l.party) AS party, 1 AS leg
-  FROM worst w JOIN loc l ON l.k = w.k AND l.tus = w.t1 AND l.prov = w.p1 GROUP BY w.k, l.tus
+  SELECT w.epc, min(l.event_hash) AS event_hash, l.tus, min(l.party) AS party, 1 AS leg FROM worst w
+  JOIN exact l ON l.epc = w.epc AND l.tus = w.t1 AND l.prov = w.p1 GROUP BY w.epc, l.tus
   UNION ALL
-  SELECT w.k, min(l.epc) AS epc, min(l.event_hash) AS event_hash, l.tus, min(l.party) AS party, 2 AS leg
-  FROM worst w JOIN loc l ON l.k = w.k AND l.tus = w.t2 AND l.prov = w.p2 GROUP BY w.k, l.tus)
+  SELECT w.epc, min(l.event_hash) AS event_hash, l.tus, min(l.party) AS party, 2 AS leg FROM worst w
+  JOIN exact l ON l.epc = w.epc AND l.tus = w.t2 AND l.prov = w.p2 GROUP BY w.epc, l.tus)
 SELECT 'impossible_transit' AS kind, e.epc AS code, max(CASE WHEN e.leg = 2 THEN e.party END) AS party,
        max(CASE WHEN e.leg = 1 THEN e.party END) AS other_party,
        CASE WHEN e.epc LIKE 'urn:yaojian:tracecode:%' THEN substr(e.epc, 23, 7) END AS product,
        max(w.t1) AS t_first, max(w.t2) AS t_last, {_events("e.")} AS events, max(w.km) AS metric,
        CAST(max(w.t2 - w.t1) AS DOUBLE) / 3600000000 AS baseline, CAST({MAX_SPEED_KMH} AS DOUBLE) AS extra,
        concat(max(w.p1), '>', max(w.p2)) AS ref
-FROM ends e JOIN worst w ON w.k = e.k GROUP BY e.epc""",
+FROM ends e JOIN worst w ON w.epc = e.epc GROUP BY e.epc""",
     # Packs sold per party, product and China-time week against the product's sellers that week and, where the
     # party has a few weeks of history, against its own weeks too (a big hospital is not unusual for being big):
     # robust z-score on the median and the median absolute deviation (MAD, floored at one pack).

@@ -240,3 +240,21 @@ def test_keys_are_stable_and_distinct():
 def test_distances_between_capitals():
     assert anomalies.province_distance_km("11", "31") == pytest.approx(1068, abs=15)  # 北京–上海
     assert anomalies.province_distance_km("32", "32") == 0
+
+
+def test_hash_collisions_add_no_transit_lead(tmp_path, monkeypatch):
+    """The first transit pass groups codes by a 64-bit hash; even if every code collided, only true legs remain."""
+    original = anomalies.DuckDBEngine.__init__
+
+    def colliding(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.con.execute("CREATE OR REPLACE MACRO xxhash64(x) AS 42")
+
+    monkeypatch.setattr(anomalies.DuckDBEngine, "__init__", colliding)
+    # Two codes, each seen once: merged by the hash they would look like one code moving 3,000 km in an hour.
+    rows = event("receiving", T0, code(DRUG, 501), where=FAR, destination_owner=FAR)
+    rows += event("receiving", T0 + dt.timedelta(hours=1), code(DRUG, 502), where=WHOLESALER)
+    assert scan(tmp_path / "a", rows).num_rows == 0
+    rows, f = flow()
+    rows += event("receiving", T0 + dt.timedelta(days=6, hours=1), f["case"], where=FAR, destination_owner=FAR)
+    assert found(scan(tmp_path / "b", rows)) == {("impossible_transit", f["case"], FAR)}
