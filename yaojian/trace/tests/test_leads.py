@@ -98,6 +98,8 @@ def test_queue_filters_export_and_access(world, gulou_leads):
     page = _client(world.users["district"]).get(url, {"kind": "duplicate_sale"})
     assert page.status_code == 200 and "重复销售" in page.content.decode()
     assert page.context["table"].paginator.count == 1
+    by_enterprise = _client(world.users["district"]).get(url, {"enterprise": world.enterprises["gulou"].pk})
+    assert by_enterprise.context["table"].paginator.count == 2  # the dossier fragment's link
     export = _client(world.users["district"]).get(url, {"export": "xlsx"})
     assert export.status_code == 200 and "spreadsheetml" in export["Content-Type"]
     assert _client(world.users["inspector"]).get(url).context["table"].paginator.count == 2
