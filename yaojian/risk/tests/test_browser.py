@@ -30,7 +30,8 @@ def test_yellow_warning_in_a_browser(transactional_db, live_server, world, page)
     page.wait_for_selector("[data-current-tab=risk]")
     factors = page.inner_text(".factor-list")
     assert "严重缺陷" in factors and "2 项" in factors
-    assert page.locator("#risk-factors canvas").count() == 1  # ECharts drew the bar chart
+    page.wait_for_selector("#risk-factors canvas")  # ECharts draws the bar chart after load
+    assert page.locator("#risk-factors canvas").count() == 1
     assert "黄灯预警" in page.inner_text("#tab-body")
     page.screenshot(path=str(ARTIFACTS / "risk-dossier.png"), full_page=True)
 
@@ -64,5 +65,6 @@ def test_product_risk_on_the_product_page_in_a_browser(transactional_db, live_se
     page.wait_for_selector("#product-risk .factor-list")
     factors = page.inner_text("#product-risk .factor-list")
     assert "高风险品种" in factors and "注射剂" in factors and "持有人合规风险" in factors
-    assert page.locator("#product-risk #risk-factors canvas").count() == 1  # ECharts drew the bar chart
+    page.wait_for_selector("#product-risk #risk-factors canvas")  # ECharts draws the bar chart after load
+    assert page.locator("#product-risk #risk-factors canvas").count() == 1
     page.screenshot(path=str(ARTIFACTS / "product-risk.png"), full_page=True)

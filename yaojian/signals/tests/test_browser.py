@@ -32,6 +32,9 @@ def test_open_a_signal_and_its_case_series(transactional_db, live_server, world,
     assert "PRR（95% CI）" in measures and "5.600" in measures and "EBGM（EB05–EB95）" in measures
     series = page.inner_text("table.case-series")
     assert all(f"SIG-{k}" in series for k in (1, 2, 3, 4)) and "SIG-13" not in series
+    # The charts are drawn by script after load: wait for them rather than count at once.
+    page.wait_for_selector("#ic-chart canvas")
+    page.wait_for_selector("#ebgm-chart canvas")
     assert page.locator("#ic-chart canvas").count() == 1 and page.locator("#ebgm-chart canvas").count() == 1
     page.screenshot(path=str(ARTIFACTS / "signal-pair.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the page still reads without sideways scroll
