@@ -22,6 +22,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_trace_store(settings, tmp_path_factory):
+    """Each test starts with an empty trace event store of its own, never the developer's ``var/trace``."""
+    settings.YAOJIAN_TRACE_DIR = tmp_path_factory.mktemp("trace")
+
+
 @pytest.fixture
 def world(db):
     from yaojian.core.testing import build_world

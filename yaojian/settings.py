@@ -176,3 +176,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Scheduled jobs of the domains, run by ``yaojian risk scheduler`` (docs/operations.md): daily ones before the
+# nightly risk recomputation (called with the day and the time), frequent ones with each webhook round (the time).
+YAOJIAN_DAILY_JOBS = [
+    "yaojian.casework.jobs.daily",
+    "yaojian.sentinel.jobs.daily",
+    "yaojian.pharmacy.jobs.daily",
+    "yaojian.trace.jobs.daily",
+]
+YAOJIAN_FREQUENT_JOBS = ["yaojian.sentinel.jobs.frequent"]

@@ -36,6 +36,7 @@ from yaojian.risk.views import panel_context, product_panel_context
 from yaojian.sampling.models import SamplingTest
 from yaojian.sampling.tables import SamplingTestTable
 from yaojian.signals.models import Signal
+from yaojian.trace.models import TraceLead
 
 from . import filtersets, forms
 from .choices import LicenceStatus
@@ -221,6 +222,7 @@ class EnterpriseDetailView(ObjectDetailView):
             dossier_header(enterprise),
             edit_url=reverse("registry:enterprise-edit", args=[enterprise.pk]) if self.can(access.CHANGE) else None,
             delete_url=reverse("registry:enterprise-delete", args=[enterprise.pk]) if self.can(access.DELETE) else None,
+            can_view_leads=access.has_perm(request.user, TraceLead, access.VIEW),
         )
         return render(request, self.template_name, context)
 

@@ -165,6 +165,7 @@ def run_nightly(scheduled_for: datetime.datetime) -> ScheduledRun:
             f"规则触发 {result.rules.fired}、解除 {result.rules.cleared}；逾期督办 {result.escalated} 件；"
             f"推送送达 {result.delivered}、待重试 {result.undelivered}"
         )
+        run.summary = "；".join([*result.domains, run.summary])
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "summary", "finished_at"])
     return run
@@ -223,6 +224,7 @@ class Scheduler:
                     pushes.deliver_due()
                 except Exception:  # a broken receiver or database hiccup must not end the scheduler
                     log.exception("推送发送失败")
+                jobs.run_jobs(settings.YAOJIAN_FREQUENT_JOBS, moment)
                 next_delivery = moment + self.deliver_every
             pause = (min(next_nightly, next_delivery) - self.now()).total_seconds()
             if pause > 0 and self.wait(pause):

@@ -170,6 +170,24 @@ def save_leads(leads: pa.Table, *, actor=None, scanned_at: dt.datetime | None = 
 # ---------------------------------------------------------------- handling 处理
 
 
+@dataclass
+class ScanResult:
+    table: pa.Table  # every lead the scan found
+    saved: SaveResult | None  # what reached the lead queue (None when not saved)
+
+
+def scan_and_save(root, *, engine: str = "duckdb", save: bool = True, actor=None) -> ScanResult:
+    """One anomaly scan over the store at ``root`` with the registry's products and licences, its leads put in
+    the queue 线索队列 (run by ``yaojian trace scan`` and the nightly job). An empty store finds nothing."""
+    from .anomalies import run_scan
+    from .store import Store
+
+    if Store(root).is_empty():
+        return ScanResult(pa.table({"key": pa.array([], pa.string())}), None)
+    table = run_scan(root, engine=engine)
+    return ScanResult(table, save_leads(table, actor=actor) if save else None)
+
+
 def _check(actor, lead: TraceLead) -> None:
     if actor is not None and not access.can_act_on(actor, lead, access.CHANGE):
         raise PermissionDenied("无此操作权限")

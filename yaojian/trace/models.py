@@ -114,3 +114,6 @@ class TraceEvent(models.Model):
         managed = False
         default_permissions = ()
         verbose_name = verbose_name_plural = "追溯事件"
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

@@ -111,6 +111,7 @@ class NightlyStub:
         fired = cleared = 0
 
     escalated = delivered = undelivered = 0
+    domains: list = []
 
 
 def test_loop_makes_up_a_missed_night_then_follows_the_schedule(db, calls):
@@ -192,3 +193,21 @@ def test_command_lists_next_run_times_and_refuses_bad_expressions(db):
     assert all(t.weekday() == 0 and t.hour == 4 for t in times)
     with pytest.raises(CommandError, match="调度表达式无效"):
         call_command("risk", "scheduler", "--next", "1", "--schedule", "99 * * * *")
+
+
+def broken_job(as_of, now):
+    raise RuntimeError("作业出错")
+
+
+def test_the_night_runs_every_domain_job_and_survives_a_failing_one(world, settings):
+    settings.YAOJIAN_DAILY_JOBS = [
+        "yaojian.casework.jobs.daily",
+        "yaojian.risk.tests.test_scheduler.broken_job",
+        "yaojian.sentinel.jobs.daily",
+        "yaojian.pharmacy.jobs.daily",
+        "yaojian.trace.jobs.daily",
+    ]
+    run = scheduler.run_nightly(at(2026, 1, 1, 2, 30))
+    assert run.status == "succeeded" and "评分 3 家" in run.summary
+    for line in ("术语编码", "broken_job 失败", "聚集性信号", "药店预警", "追溯异常线索 0 条"):
+        assert line in run.summary

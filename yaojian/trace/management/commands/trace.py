@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from yaojian.trace.codes import CodeError, code_uri
 from yaojian.trace.ingest import ingest_file, record_ingest
+from yaojian.trace.leads import scan_and_save, write_leads_csv
 from yaojian.trace.queries import ENGINES, STATE_LABELS, Queries, default_engine
 from yaojian.trace.store import Store
 
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         code = sub.add_parser("code", help="追溯码全部事件（含所在箱、托盘的事件）")
         code.add_argument("code", metavar="CODE")
         scan = sub.add_parser("scan", help="异常扫描：输出每条线索（类型、追溯码、主体、时间、证据）")
-        scan.add_argument("--out", required=True, help="输出 CSV")
+        scan.add_argument("--out", help="另存线索 CSV")
+        scan.add_argument("--no-save", action="store_true", help="只输出 CSV，不写入线索队列")
         for p in (ingest, recall, code, scan):
             p.add_argument("--engine", choices=ENGINES, help="查询引擎（默认按设置 YAOJIAN_TRACE_ENGINE）")
             p.add_argument("--root", help="事件库目录（默认按设置 YAOJIAN_TRACE_DIR）")
@@ -96,16 +98,17 @@ class Command(BaseCommand):
             self.stdout.write("\t".join(cells))
 
     def do_scan(self, store, options):
-        try:
-            from yaojian.trace.anomalies import run_scan
-            from yaojian.trace.leads import write_leads_csv
-        except ImportError as exc:
-            raise CommandError(f"异常扫描模块不可用：{exc}") from None
+        if options["no_save"] and not options["out"]:
+            raise CommandError("--no-save 须与 --out 同用，否则扫描结果无处可去")
         started = time.perf_counter()
-        leads = run_scan(store.root, engine=options["engine"] or default_engine())
-        with open(options["out"], "w", newline="", encoding="utf-8") as fh:
-            count = write_leads_csv(leads, fh)
-        self.stdout.write(f"线索 {count} 条，用时 {time.perf_counter() - started:.1f} 秒 → {options['out']}")
+        leads = scan_and_save(store.root, engine=options["engine"] or default_engine(), save=not options["no_save"])
+        self.stdout.write(f"线索 {leads.table.num_rows} 条，用时 {time.perf_counter() - started:.1f} 秒")
+        if leads.saved:
+            self.stdout.write(f"线索队列：新增 {leads.saved.created} 条，已有 {leads.saved.seen} 条")
+        if options["out"]:
+            with open(options["out"], "w", newline="", encoding="utf-8") as fh:
+                write_leads_csv(leads.table, fh)
+            self.stdout.write(f"→ {options['out']}")
 
     def _queries(self, store, options):
         return Queries(store.root, options["engine"])
