@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 
 from yaojian.adr.models import AdrReport
+from yaojian.core.models import VersionedParameters
 
 # Defaults 默认参数. Deadlines follow 《药品不良反应报告和监测管理办法》(卫生部令第81号) 第二十一条:
 # death 立即 (due the same day as first knowledge, 0 days), new or serious 15 days, others 30 days;
@@ -35,20 +36,10 @@ DEFAULTS = {
 }
 
 
-class CaseworkConfig(models.Model):
+class CaseworkConfig(VersionedParameters):
     """A version of the case-work parameters 病例处理参数版本 (deadlines, duplicate scoring). One is active."""
 
-    version = models.PositiveIntegerField("版本号", unique=True)
-    parameters = models.JSONField("参数")
-    note = models.CharField("修订说明", max_length=200, blank=True)
-    is_active = models.BooleanField("启用", default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="修订人", null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedParameters.Meta):
         verbose_name = verbose_name_plural = "病例处理参数"
 
     def __str__(self):

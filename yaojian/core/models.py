@@ -181,3 +181,21 @@ class RegulatedModel(models.Model):
 
     def resolve_division_code(self) -> str:
         return self.enterprise.division_id
+
+
+class VersionedParameters(models.Model):
+    """A version of a set of model parameters 参数版本 (JSON), exactly one active; scores and decisions record
+    the version they used. Published through :func:`yaojian.core.services.publish_version`."""
+
+    version = models.PositiveIntegerField("版本号", unique=True)
+    parameters = models.JSONField("参数")
+    note = models.CharField("修订说明", max_length=200, blank=True)
+    is_active = models.BooleanField("启用", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="修订人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-version"]

@@ -93,3 +93,24 @@ def save_form_instance(form, *, actor) -> models.Model:
         return create_record(type(obj), actor=actor, **fields)
     changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
     return update_record(type(obj)._default_manager.get(pk=obj.pk), actor=actor, **changes)
+
+
+@transaction.atomic
+def publish_version(current, parameters: dict, *, actor, note: str = ""):
+    """Store ``parameters`` as the version after ``current`` (a VersionedParameters row) and make it the only
+    active one; audited with the before and after parameters."""
+    model = type(current)
+    config = model.objects.create(
+        version=current.version + 1, parameters=parameters, note=note, is_active=True, created_by=actor
+    )
+    model.objects.exclude(pk=config.pk).update(is_active=False)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=model._meta.label_lower,
+        object_id=config.pk,
+        object_repr=str(config),
+        before={"version": current.version, "parameters": current.parameters},
+        after={"version": config.version, "parameters": parameters},
+    )
+    return config

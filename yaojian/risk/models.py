@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from yaojian.core.models import VersionedParameters
 from yaojian.registry.models import Enterprise, Product
 
 
@@ -25,20 +26,10 @@ class SupervisionLevel(models.IntegerChoices):
     HIGH = 4, "四级（高风险）"
 
 
-class RiskModelConfig(models.Model):
+class RiskModelConfig(VersionedParameters):
     """A version of the risk-model parameters 风险模型参数版本. Exactly one is active."""
 
-    version = models.PositiveIntegerField("版本号", unique=True)
-    parameters = models.JSONField("参数")
-    note = models.CharField("修订说明", max_length=200, blank=True)
-    is_active = models.BooleanField("启用", default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="修订人", null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedParameters.Meta):
         verbose_name = verbose_name_plural = "风险模型参数"
 
     def __str__(self):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from yaojian.core import audit
 from yaojian.core.choices import AuditAction
+from yaojian.core.services import publish_version
 from yaojian.inspections.models import Defect
 from yaojian.registry.models import Product
 from yaojian.sampling.models import SamplingTest
@@ -31,25 +32,10 @@ def active_config() -> RiskModelConfig:
     return config
 
 
-@transaction.atomic
 def publish_config(parameters: dict, *, actor, note: str = "") -> RiskModelConfig:
     """Store a new parameter version and make it the active one; audited."""
     current = active_config()
-    merged = {**current.parameters, **parameters}
-    config = RiskModelConfig.objects.create(
-        version=current.version + 1, parameters=merged, note=note, is_active=True, created_by=actor
-    )
-    RiskModelConfig.objects.exclude(pk=config.pk).update(is_active=False)
-    audit.record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="risk.riskmodelconfig",
-        object_id=config.pk,
-        object_repr=str(config),
-        before={"version": current.version, "parameters": current.parameters},
-        after={"version": config.version, "parameters": merged},
-    )
-    return config
+    return publish_version(current, {**current.parameters, **parameters}, actor=actor, note=note)
 
 
 def _ordinal(day: datetime.date | None) -> int:
