@@ -1,6 +1,5 @@
 """``yaojian adr import-e2b|export-e2b`` — E2B(R3) 电子传输 from the command line."""
 
-import datetime
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -9,14 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from yaojian.adr import e2b
 from yaojian.adr.models import AdrReport, Causality, ReportSource, Seriousness
 from yaojian.core import access
+from yaojian.core.management.arguments import date_argument
 from yaojian.core.models import Division
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
 
 
 class Command(BaseCommand):
@@ -33,8 +26,8 @@ class Command(BaseCommand):
         exp.add_argument("--out", type=Path, required=True)
         exp.add_argument("--user", help="按此账号的可见范围导出")
         exp.add_argument("--division", help="行政区划代码前缀")
-        exp.add_argument("--from", dest="since", type=_date, help="报告日期起")
-        exp.add_argument("--to", dest="until", type=_date, help="报告日期止")
+        exp.add_argument("--from", dest="since", type=date_argument, help="报告日期起")
+        exp.add_argument("--to", dest="until", type=date_argument, help="报告日期止")
         exp.add_argument("--source", choices=ReportSource.values)
         exp.add_argument("--seriousness", choices=Seriousness.values)
         exp.add_argument("--causality", choices=Causality.values)

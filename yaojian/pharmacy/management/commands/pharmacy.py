@@ -12,14 +12,8 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from yaojian.core.management.arguments import date_argument
 from yaojian.pharmacy import demo, detection, services
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{text}") from None
 
 
 class Command(BaseCommand):
@@ -28,16 +22,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         detect = sub.add_parser("detect", help="按日检测并生成预警（同一天重复运行结果不变）")
-        detect.add_argument("--as-of", type=_date, help="检测日期（默认今天）")
+        detect.add_argument("--as-of", type=date_argument, help="检测日期（默认今天）")
         detect.add_argument("--days", type=int, default=1, help="连续检测截至该日的天数（默认 1）")
         purge = sub.add_parser("purge", help="删除超过保存期限的实名购药记录（保留每日计数）")
-        purge.add_argument("--today", type=_date, help="按此日期计算期限（默认今天）")
+        purge.add_argument("--today", type=date_argument, help="按此日期计算期限（默认今天）")
         purge.add_argument("--retention-days", type=int, help="保存天数（默认取预警参数）")
         dem = sub.add_parser("demo", help="为辖区药店生成演示购药数据（含植入的退热药聚集）并检测")
         dem.add_argument("--division", default="320106", help="行政区划代码（默认 320106 鼓楼区）")
         dem.add_argument("--days", type=int, default=120, help="天数（默认 120）")
         dem.add_argument("--seed", type=int, default=1)
-        dem.add_argument("--as-of", type=_date, help="最后一天（默认今天）")
+        dem.add_argument("--as-of", type=date_argument, help="最后一天（默认今天）")
         dem.add_argument("--max-pharmacies", type=int, default=30, help="最多药店数（默认 30）")
 
     def handle(self, *args, action, **options):

@@ -10,15 +10,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from yaojian.core.management.arguments import date_argument
 from yaojian.registry.models import Enterprise
 from yaojian.risk import jobs, pushes, scheduler, services
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
 
 
 class Command(BaseCommand):
@@ -30,10 +24,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         rec = sub.add_parser("recompute", help="全量（或指定企业）重新计算")
-        rec.add_argument("--as-of", type=_date, help="评估基准日（默认今天）")
+        rec.add_argument("--as-of", type=date_argument, help="评估基准日（默认今天）")
         rec.add_argument("--enterprise", type=int, action="append", help="只计算这些企业（ID，可重复）")
         night = sub.add_parser("nightly", help="夜间作业：全量重算、规则判定、逾期督办、推送发送")
-        night.add_argument("--as-of", type=_date)
+        night.add_argument("--as-of", type=date_argument)
         sub.add_parser("deliver", help="发送到期的部门推送消息")
         sch = sub.add_parser("scheduler", help="常驻调度进程：按 cron 表达式执行夜间作业，并定时发送推送")
         sch.add_argument(
@@ -45,7 +39,7 @@ class Command(BaseCommand):
         )
         sch.add_argument("--next", type=int, metavar="N", help="只列出接下来 N 次夜间作业时间后退出")
         bt = sub.add_parser("backtest", help="回测：截止日评分 vs 其后一年的严重缺陷与抽检不合格")
-        bt.add_argument("--cutoff", type=_date, required=True)
+        bt.add_argument("--cutoff", type=date_argument, required=True)
         bt.add_argument("--horizon-days", type=int, default=365)
         bt.add_argument("--ground-truth", type=Path, help="以生成器的真值文件（统一社会信用代码,is_bad_actor）为结局")
         bt.add_argument("--products", action="store_true", help="回测产品风险：其后的产品抽检不合格与死亡病例报告")

@@ -14,16 +14,10 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from yaojian.core.management.arguments import date_argument
 from yaojian.core.models import Division
 from yaojian.sentinel import demo, detection, services
 from yaojian.sentinel.models import Layer
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{text}") from None
 
 
 def _moment(text: str) -> datetime.datetime:
@@ -40,7 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         detect = sub.add_parser("detect", help="按日检测聚集性信号（规则层 + 时空扫描；同一天重复运行结果不变）")
-        detect.add_argument("--as-of", type=_date, help="检测日期（默认今天）")
+        detect.add_argument("--as-of", type=date_argument, help="检测日期（默认今天）")
         detect.add_argument("--days", type=int, default=1, help="连续检测截至该日的天数（默认 1）")
         detect.add_argument("--division", default="", help="只检测该辖区（行政区划代码，默认全部）")
         detect.add_argument("--layer", choices=[layer.value for layer in Layer], help="只运行一层（默认两层）")
@@ -50,7 +44,7 @@ class Command(BaseCommand):
         dem.add_argument("--division", default="320106", help="行政区划代码（默认 320106 鼓楼区）")
         dem.add_argument("--sites", type=int, default=12, help="哨点数（默认 12）")
         dem.add_argument("--seed", type=int, default=1)
-        dem.add_argument("--as-of", type=_date, help="最后一天（默认今天）")
+        dem.add_argument("--as-of", type=date_argument, help="最后一天（默认今天）")
 
     def handle(self, *args, action, **options):
         if action == "detect":

@@ -8,12 +8,11 @@ plus the fitted MGPS prior beside the output as FILE.prior.json.
 and jurisdiction, stores the run and its pair results, and raises new signals (``services.run_signals``).
 """
 
-import argparse
-import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from yaojian.core.management.arguments import date_argument
 from yaojian.core.models import Division
 from yaojian.signals import services
 from yaojian.signals.dataset import STRATA
@@ -55,8 +54,10 @@ class Command(BaseCommand):
         run.add_argument("--prior", help="给定先验 alpha1,beta1,alpha2,beta2,P（不再估计）")
 
         detect = sub.add_parser("detect", help="对库内不良反应报告检测信号，保存结果并生成新信号")
-        detect.add_argument("--from", required=True, dest="date_from", type=_date, help="报告日期自（YYYY-MM-DD）")
-        detect.add_argument("--to", required=True, dest="date_to", type=_date, help="报告日期至（YYYY-MM-DD）")
+        detect.add_argument(
+            "--from", required=True, dest="date_from", type=date_argument, help="报告日期自（YYYY-MM-DD）"
+        )
+        detect.add_argument("--to", required=True, dest="date_to", type=date_argument, help="报告日期至（YYYY-MM-DD）")
         detect.add_argument("--division", default="", help="行政区划代码（省/市/区县）；省略为全国")
         detect.add_argument("--category", default=None, help="产品类别 drug / device / cosmetic")
         detect.add_argument("--strata", nargs="+", default=[], choices=sorted(STRATA), help="分层")
@@ -136,10 +137,3 @@ class Command(BaseCommand):
             f"先验：alpha1={p['alpha1']:.6g} beta1={p['beta1']:.6g} alpha2={p['alpha2']:.6g} "
             f"beta2={p['beta2']:.6g} P={p['P']:.6g}"
         )
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期 {text!r} 应为 YYYY-MM-DD") from None
