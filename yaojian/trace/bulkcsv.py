@@ -143,13 +143,14 @@ def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | Non
                 parse_drug_trace_code(product_id + "0" * 13, registry)
         except CodeError:
             return None
-    _hash_and_flatten(con, ingest_id)
-    events, distinct = con.execute("SELECT count(*), count(DISTINCT event_hash) FROM csv_hashed").fetchone()
+    events, distinct = _hash_and_flatten(con, ingest_id)
     return BulkCsv("bulk_rows", distinct, events - distinct)
 
 
-def _hash_and_flatten(con, ingest_id: str) -> None:
-    """CBV 2.0 pre-hash text per event (see eventhash.prehash_string), SHA-256, then one row per event × code."""
+def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
+    """CBV 2.0 pre-hash text per event (see eventhash.prehash_string), SHA-256, then one row per event × code.
+
+    Returns the counts of events and of distinct hashes."""
     urn = TRACE_CODE_URN
     epcs = f"array_to_string(list_transform(code_list, lambda x: 'epc={urn}' || x), '')"
     sdt = CBV_WEB + "SDT-owning_party"
@@ -182,11 +183,14 @@ def _hash_and_flatten(con, ingest_id: str) -> None:
           ) || '?ver={HASH_VERSION}' AS event_hash
         FROM q"""
     )
-    # One event per hash (a row repeated in the file is a duplicate), then one store row per event × code.
+    # One event per hash (a row repeated in the file is a duplicate; the window only runs when there is one), then
+    # one store row per event × code.
+    events, distinct = con.execute("SELECT count(*), count(DISTINCT event_hash) FROM csv_hashed").fetchone()
+    once = "QUALIFY row_number() OVER (PARTITION BY event_hash) = 1" if distinct < events else ""
     columns = ", ".join(STORE_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bulk_rows AS
-        WITH e AS (SELECT * FROM csv_hashed QUALIFY row_number() OVER (PARTITION BY event_hash) = 1),
+        WITH e AS (SELECT * FROM csv_hashed {once}),
         x AS (
           SELECT e.*, 'epc' AS role, unnest(code_list) AS code FROM e WHERE event_type <> 'AggregationEvent'
           UNION ALL SELECT e.*, 'child' AS role, unnest(code_list) AS code FROM e WHERE event_type = 'AggregationEvent'
@@ -201,3 +205,4 @@ def _hash_and_flatten(con, ingest_id: str) -> None:
                  '{ingest_id}' AS ingest_id
           FROM x)"""
     )
+    return events, distinct

@@ -127,24 +127,31 @@ def commit_rows(store: Store, con, relation: str, ingest_id: str, report: Ingest
 
     Runs under the store lock: the check against the hash index and the rename into place are one step."""
     with store.locked():
-        known = ""
+        # Each distinct hash once (the two 64-bit halves are what the hash index stores), then those not yet stored.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hashed AS SELECT DISTINCT event_hash, {_H1}, {_H2} FROM {relation}")
+        distinct = con.execute("SELECT count(*) FROM hashed").fetchone()[0]
         if store.hash_files():
-            known = f"ANTI JOIN read_parquet('{store.hashes_glob}') i ON i.h1 = n.h1 AND i.h2 = n.h2"
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT n.* FROM (SELECT DISTINCT event_hash, {_H1}, {_H2}
-                FROM {relation}) n {known}"""
-        )
-        distinct = con.execute(f"SELECT count(DISTINCT event_hash) FROM {relation}").fetchone()[0]
-        fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE fresh AS SELECT n.* FROM hashed n
+                ANTI JOIN read_parquet('{store.hashes_glob}') i ON i.h1 = n.h1 AND i.h2 = n.h2"""
+            )
+            fresh = con.execute("SELECT count(*) FROM fresh").fetchone()[0]
+        else:
+            con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM hashed")
+            fresh = distinct
         report.accepted, report.duplicate = fresh, report.duplicate + distinct - fresh
         if fresh:
             stage = store.staging_dir(ingest_id)
             try:
+                # All new: a view over the rows, no copy; some known: copy only the new ones.
+                kind, keep = (
+                    ("VIEW", "") if fresh == distinct else ("TABLE", "SEMI JOIN fresh f ON f.event_hash = r.event_hash")
+                )
                 con.execute(
-                    f"""CREATE OR REPLACE TEMP TABLE new_rows AS
+                    f"""CREATE OR REPLACE TEMP {kind} new_rows AS
                     SELECT r.* EXCLUDE (ingest_id), '{ingest_id}' AS ingest_id,
                            CAST(timezone('UTC', r.event_time) AS DATE) AS event_date
-                    FROM {relation} r SEMI JOIN fresh f ON f.event_hash = r.event_hash"""
+                    FROM {relation} r {keep}"""
                 )
                 report.rows = con.execute(
                     f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc)
