@@ -241,17 +241,25 @@ def duckdb_cursor():
 
 class Session:
     """One engine over one store: ``raw_events`` (all partitions, or those the code index points to), the code
-    index as ``code_index``, and small Python tables registered by name."""
+    index as ``code_index``, the lot index (where the store has one) as ``lot_index``, and small Python tables
+    registered by name."""
 
     def __init__(self, runner, store: Store):
         self.runner, self.store = runner, store
         self.indexed = bool(store.code_files())
+        self.lot_indexed = self.indexed and bool(store.lot_files())
         if not self.indexed:
             self.everything()
-        if self.indexed and runner.name == "spark":
-            runner.spark.read.parquet(str(store.codes)).createOrReplaceTempView("code_index")
-        elif self.indexed:
-            runner.con.execute(f"CREATE OR REPLACE VIEW code_index AS SELECT * FROM read_parquet('{store.codes_glob}')")
+            return
+        self.view("code_index", store.codes, store.codes_glob)
+        if self.lot_indexed:
+            self.view("lot_index", store.lots, store.lots_glob)
+
+    def view(self, name: str, folder: Path, glob: str) -> None:
+        if self.runner.name == "spark":
+            self.runner.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+        else:
+            self.runner.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}')")
 
     def everything(self) -> None:
         """``raw_events`` over every partition (binding it reads every file's footer: only for whole-store queries)."""
@@ -268,17 +276,21 @@ class Session:
             self.runner.con.register(name, table)
 
     def restrict(self, codes: list[str]) -> None:
-        """Read only the date partitions where the codes occur (from the code index), so a lookup opens a few files
-        instead of every day's; without an index every partition is read."""
+        """``raw_events`` as the rows of the codes (their own, and those naming one as parent) in the date partitions
+        where they occur (from the code index): a lookup opens a few files, once, instead of every day's at each
+        step of its query; every query of a code or batch selects by these codes, so its answer is unchanged.
+        Without an index every partition is read."""
         if not self.indexed:
             return
         self.register("wanted", codes)
-        dates = [r["d"] for r in self.rows(_DATES)]
+        dates = [r["d"] for r in self.rows(_dates_sql(codes))]
         paths = [self.store.events / f"event_date={d}" for d in dates]
+        mine = "epc IN (SELECT code FROM wanted) OR parent_id IN (SELECT code FROM wanted)"
         if self.runner.name == "spark":
             reader = self.runner.spark.read.option("basePath", str(self.store.events))
             frame = reader.parquet(*map(str, paths)) if paths else reader.schema(_spark_schema()).parquet()
-            frame.createOrReplaceTempView("raw_events")
+            frame.createOrReplaceTempView("partitions")
+            self.runner.spark.sql(f"SELECT * FROM partitions WHERE {mine}").createOrReplaceTempView("raw_events")
             return
         globs = ", ".join(f"'{sql_path(p / '*.parquet')}'" for p in paths)
         source = (
@@ -286,15 +298,15 @@ class Session:
             if paths
             else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
         )
-        self.runner.con.execute(f"CREATE OR REPLACE VIEW raw_events AS SELECT * FROM {source}")
+        # Held in memory (a batch's rows, not its partitions'): the recall query reads raw_events six times.
+        self.runner.con.register("raw_events", self.runner.arrow(f"SELECT * FROM {source} WHERE {mine}"))
 
     def parents(self, codes: list[str]) -> list[str]:
         """Aggregation parents 上级包装 of the codes, from the index (or the events when there is none)."""
         self.register("wanted", codes)
         if self.indexed:
-            sql = (
-                "SELECT DISTINCT parent AS p FROM code_index WHERE parent IS NOT NULL AND epc IN (SELECT * FROM wanted)"
-            )
+            sql = f"""SELECT DISTINCT parent AS p FROM code_index
+              WHERE parent IS NOT NULL AND {_bounds(codes)} AND epc IN (SELECT code FROM wanted)"""
         else:
             sql = (
                 f"SELECT DISTINCT parent_id AS p FROM raw_events WHERE {_AGG_ADD} AND epc IN (SELECT code FROM wanted)"
@@ -313,13 +325,26 @@ class Session:
         where = f"lot = {literal(lot)}"
         if product:
             where += f" AND epc LIKE {literal(TRACE_CODE_URN + product + '%')}"
-        table = "code_index" if self.indexed else "raw_events"
+        table = "lot_index" if self.lot_indexed else "code_index" if self.indexed else "raw_events"
         return [r["epc"] for r in self.rows(f"SELECT DISTINCT epc FROM {table} WHERE {where}")]
 
 
-_DATES = (
-    "SELECT DISTINCT CAST(event_date AS STRING) AS d FROM code_index WHERE epc IN (SELECT code FROM wanted) ORDER BY d"
-)
+def _bounds(codes: list[str]) -> str:
+    """The codes' literal ranges, one per packaging level's 药品标识码 (a batch's units, its cases and its pallets are
+    each mostly one run of serials): the code index is sorted by code, so both engines skip the row groups outside
+    them by their min/max, where a join against ``wanted`` alone reads every group."""
+    runs: dict[str, list[str]] = {}
+    for code in codes:
+        runs.setdefault(code[: len(TRACE_CODE_URN) + 7], []).append(code)
+    if len(runs) > 20:  # many products: one range over all
+        runs = {"": codes}
+    ranges = (f"epc BETWEEN {literal(min(run))} AND {literal(max(run))}" for run in runs.values())
+    return "(" + " OR ".join(ranges) + ")"
+
+
+def _dates_sql(codes: list[str]) -> str:
+    return f"""SELECT DISTINCT CAST(event_date AS STRING) AS d FROM code_index
+WHERE {_bounds(codes)} AND epc IN (SELECT code FROM wanted) ORDER BY d"""
 
 
 def _spark_schema():

@@ -17,8 +17,11 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
 * Code index 追溯码索引: ``<root>/codes/part-*.parquet``, distinct (``epc``, ``event_date`` DATE, ``lot`` — the lot
   of a commissioning row, ``parent`` — the parent of an AggregationEvent ADD child row), sorted by ``epc``. A code
   or batch lookup reads it first and then opens only the date partitions where the codes occur.
+* Lot index 批号索引: ``<root>/lots/part-*.parquet``, distinct (``lot``, ``epc``) of the commissioning rows that name
+  a lot, sorted by ``lot`` in small row groups, so a batch lookup reads one group per file instead of the whole code
+  index. Added after the code index: a store without it still answers (from the code index) until its next reindex.
 * Whoever writes event files without :mod:`yaojian.trace.ingest` (e.g. generated flows) runs :meth:`Store.reindex`
-  afterwards, which rebuilds both indexes from the event files.
+  afterwards, which rebuilds every index from the event files.
 * A party is ``urn:yaojian:uscc:<统一社会信用代码>``; a 药品追溯码 is ``urn:yaojian:tracecode:<20 digits>``.
 * Master data (enterprises, products, batches, licences) stays in the platform database.
 
@@ -89,6 +92,7 @@ class Store:
         self.events = self.root / "events"
         self.hashes = self.root / "hashes"
         self.codes = self.root / "codes"
+        self.lots = self.root / "lots"
         self.staging = self.root / "staging"
 
     def event_files(self) -> list[Path]:
@@ -99,6 +103,13 @@ class Store:
 
     def code_files(self) -> list[Path]:
         return sorted(self.codes.glob("*.parquet"))
+
+    def lot_files(self) -> list[Path]:
+        return sorted(self.lots.glob("*.parquet"))
+
+    @property
+    def lots_glob(self) -> str:
+        return sql_path(self.lots / "*.parquet")
 
     @property
     def codes_glob(self) -> str:
@@ -143,7 +154,7 @@ class Store:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
             moved += 1
-        for index in ("codes", "hashes"):  # the hash index last: once it is there, the events count as stored
+        for index in ("codes", "lots", "hashes"):  # the hash index last: once it is there, the events count as stored
             for path in sorted((stage / index).glob("*.parquet")):
                 (self.root / index).mkdir(parents=True, exist_ok=True)
                 os.replace(path, self.root / index / path.name)
@@ -162,7 +173,7 @@ class Store:
             try:
                 con.execute(f"CREATE VIEW all_rows AS SELECT * FROM read_parquet('{self.events_glob}')")
                 write_indexes(con, "all_rows", self.staging_dir(ingest_id))
-                for index in (self.codes, self.hashes):
+                for index in (self.codes, self.lots, self.hashes):
                     shutil.rmtree(index, ignore_errors=True)
                 self.commit(ingest_id)
             finally:

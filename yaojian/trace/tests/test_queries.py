@@ -1,5 +1,7 @@
 """Trace queries on DuckDB: history through aggregation, public query, recall reach, flows, stock."""
 
+import shutil
+
 import pytest
 
 from yaojian.trace.ingest import ingest_bytes
@@ -72,6 +74,22 @@ def test_flows_and_stock(queries):
     assert flows[(WHOLESALER, PHARMACY)] == 2 and flows[(PHARMACY, "@sold")] == 1
     stock = queries.stock(WHOLESALER)
     assert [(r["product"], r["lot"], r["state"], r["units"]) for r in stock] == [("8123456", "B2026031", "held", 1)]
+
+
+def test_answers_do_not_depend_on_the_indexes(queries):
+    # A store from before the lot index, one without any index, and one reindexed answer alike.
+    store = Store(queries.root)
+
+    def answers():
+        return queries.recall("B2026031"), queries.flows("B2026031"), queries.history(U + "4"), queries.public(U + "1")
+
+    indexed = answers()
+    shutil.rmtree(store.lots)
+    assert answers() == indexed
+    shutil.rmtree(store.codes)
+    assert answers() == indexed
+    store.reindex()
+    assert store.lot_files() and store.code_files() and answers() == indexed
 
 
 def test_empty_store_answers_nothing(tmp_path):

@@ -54,6 +54,9 @@ def test_reindex_rebuilds_the_same_indexes(tmp_path):
     assert len(hashes) == 13
     assert (unit, dt.date(2026, 3, 1), "B2026031", None) in codes  # commissioned with its lot
     assert (unit, dt.date(2026, 3, 1), None, case) in codes  # packed into the case
+    lots = _table(con, store.lots_glob)
+    assert ("B2026031", unit) in lots and ("B2026031", case) in lots  # the lot index: batch → its codes
     store.reindex()
     assert (_table(con, store.codes_glob), _table(con, store.hashes_glob)) == (codes, hashes)
+    assert _table(con, store.lots_glob) == lots
     assert not any(store.staging.iterdir())
