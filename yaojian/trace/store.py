@@ -162,8 +162,11 @@ class Store:
         self.discard(ingest_id)
         return moved
 
-    def reindex(self) -> None:
-        """Rebuild the hash and code indexes from the event files (after files were written by other means)."""
+    def reindex(self, memory_limit: str = "4GB") -> None:
+        """Rebuild the hash, code and lot indexes from the event files (after files were written by other means).
+
+        The sorts and distincts run over every stored row: under ``memory_limit`` DuckDB spills them to a folder of
+        the staging area instead of holding them (14 GB at 100M rows without a limit)."""
         from .ingest import connect, write_indexes
 
         with self.locked():
@@ -171,6 +174,9 @@ class Store:
                 return
             con, ingest_id = connect(), "reindex-" + new_ingest_id()
             try:
+                spill = self.staging_dir(ingest_id) / "spill"
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+                con.execute(f"SET temp_directory = '{sql_path(spill)}'")
                 con.execute(f"CREATE VIEW all_rows AS SELECT * FROM read_parquet('{self.events_glob}')")
                 write_indexes(con, "all_rows", self.staging_dir(ingest_id))
                 for index in (self.codes, self.lots, self.hashes):
