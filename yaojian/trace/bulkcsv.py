@@ -155,7 +155,7 @@ def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
     epcs = f"array_to_string(list_transform(code_list, lambda x: 'epc={urn}' || x), '')"
     sdt = CBV_WEB + "SDT-owning_party"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE csv_hashed AS
+        f"""CREATE OR REPLACE TEMP VIEW csv_hashed AS
         WITH p AS (
           SELECT *, '{PARTY_URN}' || enterprise AS me, '{PARTY_URN}' || counterpart AS other,
                  CASE WHEN event = '赋码' THEN batch END AS lot,
@@ -183,18 +183,28 @@ def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
           ) || '?ver={HASH_VERSION}' AS event_hash
         FROM q"""
     )
-    # One event per hash (a row repeated in the file is a duplicate; the window only runs when there is one), then
-    # one store row per event × code.
-    events, distinct = con.execute("SELECT count(*), count(DISTINCT event_hash) FROM csv_hashed").fetchone()
-    once = "QUALIFY row_number() OVER (PARTITION BY event_hash) = 1" if distinct < events else ""
+    # One store row per event × code, hashing in the same pass; a row repeated in the file is a duplicate, and only
+    # then is the table built again keeping one event per hash.
+    events = con.execute("SELECT count(*) FROM csv_ev").fetchone()[0]
+    _flatten(con, ingest_id, "")
+    distinct = con.execute("SELECT count(DISTINCT event_hash) FROM bulk_rows").fetchone()[0]
+    if distinct < events:
+        _flatten(con, ingest_id, "QUALIFY row_number() OVER (PARTITION BY event_hash) = 1")
+    return events, distinct
+
+
+def _flatten(con, ingest_id: str, once: str) -> None:
+    """Table ``bulk_rows``: codes of object events as role epc, of aggregations as child plus the parent."""
+    urn = TRACE_CODE_URN
     columns = ", ".join(STORE_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bulk_rows AS
         WITH e AS (SELECT * FROM csv_hashed {once}),
         x AS (
-          SELECT e.*, 'epc' AS role, unnest(code_list) AS code FROM e WHERE event_type <> 'AggregationEvent'
-          UNION ALL SELECT e.*, 'child' AS role, unnest(code_list) AS code FROM e WHERE event_type = 'AggregationEvent'
-          UNION ALL SELECT e.*, 'parent' AS role, parent AS code FROM e WHERE event_type = 'AggregationEvent')
+          SELECT e.*, unnest(CASE WHEN event_type = 'AggregationEvent'
+              THEN list_transform(code_list, lambda c: {{'role': 'child', 'code': c}})
+                   || [{{'role': 'parent', 'code': parent}}]
+              ELSE list_transform(code_list, lambda c: {{'role': 'epc', 'code': c}}) END, recursive := true) FROM e)
         SELECT {columns} FROM (
           SELECT event_hash, event_type, timezone('UTC', t_utc) AS event_time, '+08:00' AS tz_offset, action, biz_step,
                  disposition, CAST(NULL AS VARCHAR) AS read_point, me AS biz_location, src AS source_owner,
@@ -205,4 +215,3 @@ def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
                  '{ingest_id}' AS ingest_id
           FROM x)"""
     )
-    return events, distinct
