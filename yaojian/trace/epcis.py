@@ -360,14 +360,13 @@ def parse_document(data: bytes | str) -> list[EpcisEvent]:
 
 
 def _check_json_depth(doc) -> None:
-    """Refuse nesting deeper than MAX_DEPTH (containers only, iteratively: no recursion on hostile input)."""
-    stack = [(doc, 1)]
-    while stack:
-        value, depth = stack.pop()
+    """Refuse nesting deeper than MAX_DEPTH (containers only, level by level: no recursion on hostile input)."""
+    level, depth = [doc], 1
+    while level:
         if depth > MAX_DEPTH:
             raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层")
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)]
+        depth += 1
 
 
 # JSON keys the event model reads; anything else must be a namespaced user extension.
