@@ -275,31 +275,54 @@ class Session:
         else:
             self.runner.con.register(name, table)
 
-    def restrict(self, codes: list[str]) -> None:
-        """``raw_events`` as the rows of the codes (their own, and those naming one as parent) in the date partitions
-        where they occur (from the code index): a lookup opens a few files, once, instead of every day's at each
-        step of its query; every query of a code or batch selects by these codes, so its answer is unchanged.
-        Without an index every partition is read."""
+    def restrict(self, codes: list[str], batch: list[str] = ()) -> None:
+        """``raw_events`` as the rows of the codes in the date partitions where they occur (from the code index): a
+        lookup opens a few files and, by the codes' ranges, mostly one row group of each, once, instead of every
+        row of every day at each step of its query. Every query of a code or batch selects by these codes, except
+        the test whether a code of the ``batch`` contains others: for a batch code seen packing others (as a
+        ``parent`` row, which every aggregation event has) its children's rows are read too. Answers are unchanged;
+        without an index every partition is read."""
         if not self.indexed:
             return
         self.register("wanted", codes)
         dates = [r["d"] for r in self.rows(_dates_sql(codes))]
         paths = [self.store.events / f"event_date={d}" for d in dates]
-        mine = "epc IN (SELECT code FROM wanted) OR parent_id IN (SELECT code FROM wanted)"
+        mine = f"{_bounds(codes)} AND epc IN (SELECT code FROM wanted)"
         if self.runner.name == "spark":
             reader = self.runner.spark.read.option("basePath", str(self.store.events))
             frame = reader.parquet(*map(str, paths)) if paths else reader.schema(_spark_schema()).parquet()
             frame.createOrReplaceTempView("partitions")
             self.runner.spark.sql(f"SELECT * FROM partitions WHERE {mine}").createOrReplaceTempView("raw_events")
+        else:
+            globs = ", ".join(f"'{sql_path(p / '*.parquet')}'" for p in paths)
+            source = (
+                f"read_parquet([{globs}], hive_partitioning = true, union_by_name = true)"
+                if paths
+                else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
+            )
+            # No view over the partitions alone: creating one reads every file's footer, again for each view.
+            own = f"SELECT * FROM {source} WHERE {mine}"
+            if batch:  # held in memory (a batch's rows, not its partitions'): its queries read raw_events six times
+                self.runner.con.register("raw_events", self.runner.arrow(own))
+            else:
+                self.runner.con.execute(f"CREATE OR REPLACE VIEW raw_events AS {own}")
+        if not batch:
             return
-        globs = ", ".join(f"'{sql_path(p / '*.parquet')}'" for p in paths)
-        source = (
-            f"read_parquet([{globs}], hive_partitioning = true, union_by_name = true)"
-            if paths
-            else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
-        )
-        # Held in memory (a batch's rows, not its partitions'): the recall query reads raw_events six times.
-        self.runner.con.register("raw_events", self.runner.arrow(f"SELECT * FROM {source} WHERE {mine}"))
+        packing = f"""SELECT DISTINCT epc AS c FROM raw_events WHERE event_type = 'AggregationEvent'
+          AND action = 'ADD' AND role = 'parent' AND epc IN ({_in(batch)})"""
+        containers = [r["c"] for r in self.rows(packing)]
+        if not containers:
+            return
+        partitions = "partitions" if self.runner.name == "spark" else source
+        children = f"""SELECT * FROM {partitions} WHERE {_AGG_ADD} AND parent_id IN ({_in(containers)})
+          AND (epc IS NULL OR epc NOT IN (SELECT code FROM wanted))"""
+        if self.runner.name == "spark":
+            self.runner.spark.sql(f"SELECT * FROM raw_events UNION ALL {children}").createOrReplaceTempView(
+                "raw_events"
+            )
+        else:
+            own = self.runner.arrow("SELECT * FROM raw_events")
+            self.runner.con.register("raw_events", pa.concat_tables([own, self.runner.arrow(children)]))
 
     def parents(self, codes: list[str]) -> list[str]:
         """Aggregation parents 上级包装 of the codes, from the index (or the events when there is none)."""
@@ -418,7 +441,7 @@ class Queries:
             codes = session.lot_codes(lot, product)
             if not codes:
                 return []
-            session.restrict(session.family(codes))
+            session.restrict(session.family(codes), codes)
             return session.rows(sql)
 
     def recall(self, lot: str, product: str | None = None) -> list[dict]:
