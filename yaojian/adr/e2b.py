@@ -645,16 +645,22 @@ def _observation(parent: ET.Element, relation: str, code: str, code_system: str 
     return obs
 
 
-def export_batch(reports, *, sender: str = "YAOJIAN", receiver: str = "NMPA") -> bytes:
-    """An E2B(R3) batch of the given reports (drugs and reactions prefetched where possible)."""
+def _batch_root(interaction: str, batch_id: str, id_root: str, now) -> ET.Element:
+    """The transmission wrapper shared by ICSR batches and their acknowledgements (id, time, interaction)."""
     ET.register_namespace("", HL7)
     ET.register_namespace("xsi", XSI)
-    now = timezone.now()
-    root = ET.Element(N + "MCCI_IN200100UV01", {"ITSVersion": "XML_1.0"})
-    _sub(root, "id", extension=f"YJ-{uuid.uuid4()}", root=f"{ICH}.3.22")
+    root = ET.Element(N + interaction, {"ITSVersion": "XML_1.0"})
+    _sub(root, "id", extension=batch_id, root=id_root)
     _sub(root, "creationTime", value=_ts(now))
     _sub(root, "responseModeCode", code="D")
-    _sub(root, "interactionId", extension="MCCI_IN200100UV01", root="2.16.840.1.113883.1.6")
+    _sub(root, "interactionId", extension=interaction, root="2.16.840.1.113883.1.6")
+    return root
+
+
+def export_batch(reports, *, sender: str = "YAOJIAN", receiver: str = "NMPA") -> bytes:
+    """An E2B(R3) batch of the given reports (drugs and reactions prefetched where possible)."""
+    now = timezone.now()
+    root = _batch_root("MCCI_IN200100UV01", f"YJ-{uuid.uuid4()}", f"{ICH}.3.22", now)
     _sub(root, "name", code="1", displayName="ichicsr", codeSystem=f"{ICH}.1.1")
     for report in reports:
         _export_message(root, report, now, sender, receiver)
@@ -940,14 +946,8 @@ def _export_reporter(event, report: AdrReport) -> None:
 
 def build_ack(result: BatchResult, *, receiver_id: str = "YAOJIAN") -> bytes:
     """The batch acknowledgement MCCI_IN200101UV01 for a received batch (ACK.A / ACK.B.r)."""
-    ET.register_namespace("", HL7)
-    ET.register_namespace("xsi", XSI)
     now = timezone.now()
-    root = ET.Element(N + "MCCI_IN200101UV01", {"ITSVersion": "XML_1.0"})
-    _sub(root, "id", extension=f"ACK-{uuid.uuid4()}", root=f"{ICH}.3.20")
-    _sub(root, "creationTime", value=_ts(now))
-    _sub(root, "responseModeCode", code="D")
-    _sub(root, "interactionId", extension="MCCI_IN200101UV01", root="2.16.840.1.113883.1.6")
+    root = _batch_root("MCCI_IN200101UV01", f"ACK-{uuid.uuid4()}", f"{ICH}.3.20", now)
     for icsr in result.icsrs:
         message = _sub(root, "MCCI_IN000002UV01")
         _sub(message, "id", extension=f"ACK-{uuid.uuid4()}", root=f"{ICH}.3.19")

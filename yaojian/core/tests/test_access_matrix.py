@@ -706,23 +706,7 @@ class Matrix:
 
     def check_page_review(self, key, route, role):
         """A duplicate pair: readers see it; only writers review it (an empty review step answers 400)."""
-        self.check_page_detail(key, route, role)
-        for district in DISTRICTS:
-            pair = self.obj(district, route.label)
-            url = reverse(key, args=[pair.pk])
-            with rolled_back():
-                audits = AuditRecord.objects.count()
-                response = self.clients[role].post(url, {})
-                if role == "anonymous":
-                    self._login_redirect(key, role, "POST", url, response)
-                    continue
-                expected = self._read_status(role, route.label, district)
-                if expected == 200:
-                    expected = 400 if role in WRITERS[route.label] else 403
-                self.expect(key, role, "POST", url, response, {expected})
-                if expected != 400:
-                    unchanged = type(pair).objects.get(pk=pair.pk).status == pair.status
-                    self._unchanged(key, role, url, unchanged, audits)
+        self._check_empty_post(key, route, role, state="status")
 
     def check_page_action(self, key, route, role):
         """A POST-only action (run a job, record a decision): writers are served, others refused unchanged."""
@@ -836,11 +820,16 @@ class Matrix:
                     self.failures.append(f"{key} {role} {url}: 被拒绝的查看写入了审计记录")
 
     def check_page_alert(self, key, route, role):
-        """A pharmacy alert: readers see it; only writers record a response (an empty form answers 400)."""
+        """A pharmacy alert or a response: readers see it; only writers act on it (an empty form answers 400)."""
+        self._check_empty_post(key, route, role)
+
+    def _check_empty_post(self, key, route, role, state=None):
+        """Detail page plus an empty POST to it: 400 for writers, refused for the rest; a refusal writes nothing
+        (no audit record, and ``state``, a field name, unchanged; without ``state`` even a 400 writes no audit)."""
         self.check_page_detail(key, route, role)
         for district in DISTRICTS:
-            alert = self.obj(district, route.label)
-            url = reverse(key, args=[alert.pk])
+            obj = self.obj(district, route.label)
+            url = reverse(key, args=[obj.pk])
             with rolled_back():
                 audits = AuditRecord.objects.count()
                 response = self.clients[role].post(url, {})
@@ -851,7 +840,11 @@ class Matrix:
                 if expected == 200:
                     expected = 400 if role in WRITERS[route.label] else 403
                 self.expect(key, role, "POST", url, response, {expected})
-                self._unchanged(key, role, url, True, audits)
+                if state is None:
+                    self._unchanged(key, role, url, True, audits)
+                elif expected != 400:
+                    unchanged = getattr(type(obj).objects.get(pk=obj.pk), state) == getattr(obj, state)
+                    self._unchanged(key, role, url, unchanged, audits)
 
     def check_api_submit(self, key, route, role):
         """A pharmacy's batch submission: refused (401/403) to everyone who is not a pharmacy's account."""
