@@ -49,7 +49,7 @@ from yaojian.core.identifiers import build_uscc
 from .anomalies import KINDS, PROVINCE_CENTROIDS, province_distance_km
 from .codes import DRUG_CODE_URN
 from .datasets import PARTY_URN
-from .store import SCHEMA
+from .store import EVENT_ROW_GROUP, SCHEMA
 
 UNITS_PER_CASE = 20
 CASES_PER_PALLET = 10
@@ -395,7 +395,7 @@ def _compact(chunks: list, target: Path, name: str) -> None:
         folder = target / f"event_date={np.datetime64(day, 'D')}"
         folder.mkdir(parents=True, exist_ok=True)
         table = pa.concat_tables(parts).cast(SCHEMA).sort_by("epc")
-        pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=1 << 16)
+        pq.write_table(table, folder / f"part-{name}.parquet", row_group_size=EVENT_ROW_GROUP)
     for source, _ in files:
         if not isinstance(source, pa.Table):
             source.close()

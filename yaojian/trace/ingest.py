@@ -27,7 +27,7 @@ import pyarrow as pa
 from .datasets import parse_csv
 from .epcis import EpcisError, EpcisEvent, parse_document
 from .eventhash import event_hash
-from .store import COLUMNS, SCHEMA, Store, new_ingest_id, sql_path
+from .store import COLUMNS, EVENT_ROW_GROUP, SCHEMA, Store, new_ingest_id, sql_path
 
 FORMATS = ("epcis", "csv", "parquet")
 MAX_REASONS = 50  # a report lists this many refusal reasons, then a count
@@ -165,7 +165,7 @@ def commit_rows(store: Store, con, relation: str, ingest_id: str, report: Ingest
                     f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc)
                     TO '{sql_path(stage / "events")}'
                     (FORMAT parquet, PARTITION_BY (event_date), FILENAME_PATTERN 'part-{ingest_id}-{{i}}',
-                     COMPRESSION snappy, ROW_GROUP_SIZE 65536)"""
+                     COMPRESSION snappy, ROW_GROUP_SIZE {EVENT_ROW_GROUP})"""
                 ).fetchone()[0]
                 write_indexes(con, "new_rows", stage, hashes="fresh")
                 store.commit(ingest_id)
@@ -222,8 +222,9 @@ def ingest_epcis(data: bytes, store: Store, source: str = "EPCIS") -> IngestRepo
         return ingest_events(events, store, report)
 
 
-def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) -> IngestReport:
-    """Chinese trace data set CSV 追溯基本数据集; any bad row refuses the file (row, column and reason listed)."""
+def ingest_csv(data: bytes | Path, store: Store, source: str = "CSV", registry=None) -> IngestReport:
+    """Chinese trace data set CSV 追溯基本数据集 (bytes, or a file's path); any bad row refuses the file (row, column
+    and reason listed)."""
     from . import bulkcsv
 
     report = IngestReport(source, "csv")
@@ -237,6 +238,8 @@ def ingest_csv(data: bytes, store: Store, source: str = "CSV", registry=None) ->
             return commit_rows(store, con, bulk.relation, ingest_id, report)
     finally:
         con.close()
+    if isinstance(data, Path):
+        data = data.read_bytes()
     with _collector_paused():
         try:
             result = parse_csv(data, registry)
@@ -301,6 +304,8 @@ def ingest_file(path: Path | str, store: Store | None = None, registry=None) -> 
     kind = sniff(head, path.name)
     if kind == "parquet":
         report = ingest_parquet([path], store, str(path))
+    elif kind == "csv":
+        report = ingest_csv(path, store, path.name, registry)
     else:
         report = ingest_bytes(path.read_bytes(), path.name, store, registry, kind)
     report.seconds = time.perf_counter() - started

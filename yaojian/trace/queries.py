@@ -296,7 +296,7 @@ class Session:
         else:
             globs = ", ".join(f"'{sql_path(p / '*.parquet')}'" for p in paths)
             source = (
-                f"read_parquet([{globs}], hive_partitioning = true, union_by_name = true)"
+                f"read_parquet([{globs}], hive_partitioning = true)"
                 if paths
                 else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
             )

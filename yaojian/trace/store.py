@@ -10,7 +10,10 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
   engines aggregate it natively); ``expiry`` is an ISO date string or null; ``ingest_id`` names the ingest run.
   An event naming no EPC (a sensor reading at a place) keeps one row with ``role`` and ``epc`` null.
   ``event_date`` is not stored in the files: it is the partition directory (DuckDB and Spark read it as a DATE).
-  Ingest writes the rows of a file sorted by ``epc``, so that a code lookup skips most row groups by min/max.
+  Each file's rows are sorted by ``epc`` in row groups of :data:`EVENT_ROW_GROUP` rows, so that a code lookup reads
+  the one or two small groups whose min/max hold its codes: a batch's codes occur on some sixty days, and one group
+  of each day is decoded (at 100M rows a day's file holds about 270,000 rows; groups of 65,536 made a recall reach
+  decode four million rows, groups of 8,192 half a million: 350 → 250 ms CPU at 30M rows, full scans unchanged).
 * Hash index 事件指纹索引: ``<root>/hashes/part-*.parquet``, one row per stored event: ``h1``, ``h2`` (BIGINT, the
   two halves of MD5(event_hash) — 128 bits, so equal pairs mean equal hashes at any realistic volume). Ingest
   semi-joins new events against it, reading 16 bytes per stored event instead of the hash strings.
@@ -65,6 +68,7 @@ SCHEMA = pa.schema(
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
+EVENT_ROW_GROUP = 8192  # rows per row group of an event file (see the layout contract above)
 PARTY_URN = "urn:yaojian:uscc:"
 TRACE_CODE_URN = "urn:yaojian:tracecode:"
 
@@ -124,7 +128,7 @@ class Store:
         return sql_path(self.hashes / "*.parquet")
 
     def is_empty(self) -> bool:
-        return not self.event_files()
+        return next(self.events.glob("event_date=*/*.parquet"), None) is None
 
     @contextlib.contextmanager
     def locked(self):
