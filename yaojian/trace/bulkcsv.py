@@ -16,10 +16,10 @@ uses the row-by-row path, which also produces the row/column/reason report of a 
 from __future__ import annotations
 
 import csv
-import io
 import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -47,13 +47,6 @@ class BulkCsv:
     in_file_duplicates: int
 
 
-def _header(text: str) -> list[str | None] | None:
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), None)
-    if not first:
-        return None
-    return [COLUMNS.get(h.strip(), h.strip() if h.strip() in COLUMNS.values() else None) for h in first]
-
-
 def _steps_sql() -> str:
     rows = []
     for name, m in STEPS.items():
@@ -63,22 +56,39 @@ def _steps_sql() -> str:
     return "SELECT * FROM (VALUES " + ", ".join(rows) + ") s(name, event_type, action, biz_step, disposition, cp)"
 
 
-def load(con, data: bytes, ingest_id: str, registry=None) -> BulkCsv | None:
-    """Store rows of a plain-shaped CSV as DuckDB table ``bulk_rows``; ``None`` when the file needs the slow path."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    keys = _header(text)
-    if not keys or any(k not in keys for k in ("event", "codes", "time", "enterprise")):
-        return None
+def load(con, source: bytes | Path, ingest_id: str, registry=None) -> BulkCsv | None:
+    """Store rows of a plain-shaped CSV as DuckDB table ``bulk_rows``; ``None`` when the file needs the slow path.
+
+    A file on disk is read by DuckDB in place (no copy through Python); uploaded bytes go through a temporary file.
+    DuckDB refuses bytes that are not UTF-8, and then the slow path decodes (GBK, …) and reports."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            head = fh.read(HEADER_BYTES)
+        return _load_if_plain(con, head, str(source), ingest_id, registry)
     fd, path = tempfile.mkstemp(suffix=".csv")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
-        return _load(con, path, keys, ingest_id, registry)
+            fh.write(source)
+        return _load_if_plain(con, source[:HEADER_BYTES], path, ingest_id, registry)
     finally:
         os.unlink(path)
+
+
+HEADER_BYTES = 4096
+
+
+def _load_if_plain(con, head: bytes, path: str, ingest_id: str, registry) -> BulkCsv | None:
+    line = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    try:
+        first = next(csv.reader([line.decode("utf-8").rstrip("\r")]), None)
+    except UnicodeDecodeError:
+        return None
+    if not first:
+        return None
+    keys = [COLUMNS.get(h.strip(), h.strip() if h.strip() in COLUMNS.values() else None) for h in first]
+    if any(k not in keys for k in ("event", "codes", "time", "enterprise")):
+        return None
+    return _load(con, path, keys, ingest_id, registry)
 
 
 def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | None:
@@ -88,27 +98,26 @@ def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | Non
     fields = ("event", "codes", "parent", "time", "enterprise", "counterpart", "batch", "expiry", "quantity", "split")
     select = ", ".join(f"{pick.get(f, 'NULL')} AS {f}" for f in fields)
     try:
+        # One pass from the file to checked events: blank lines dropped, the step's mapping joined, codes split.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE csv_rows AS
-            SELECT {select} FROM read_csv('{path.replace("'", "''")}', header = true, columns = {{{cols}}},
-                                           delim = ',', quote = '"', escape = '"', strict_mode = true)"""
+            f"""CREATE OR REPLACE TEMP TABLE csv_ev AS
+            WITH r AS (
+              SELECT {select} FROM read_csv('{path.replace("'", "''")}', header = true, columns = {{{cols}}},
+                                            delim = ',', quote = '"', escape = '"', strict_mode = true))
+            SELECT r.*, s.event_type, s.action, s.biz_step, s.cp,
+              CASE WHEN r.event = '发药' AND r.split IN ({", ".join(f"'{v}'" for v in SPLIT_YES)})
+                   THEN 'partially_dispensed' ELSE s.disposition END AS disposition,
+              list_sort(list_filter(list_transform(string_split_regex(r.codes, '[;；|]'), lambda x: trim(x)),
+                                    lambda x: x <> '')) AS code_list,
+              try_strptime(r.time, '%Y-%m-%d %H:%M:%S') - INTERVAL 8 HOUR AS t_utc,
+              CASE WHEN r.expiry SIMILAR TO '[0-9]{{8}}' THEN strftime(try_strptime(r.expiry, '%Y%m%d'), '%Y-%m-%d')
+                   WHEN r.expiry SIMILAR TO '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
+                   THEN strftime(try_strptime(r.expiry, '%Y-%m-%d'), '%Y-%m-%d') END AS expiry_iso
+            FROM r LEFT JOIN ({_steps_sql()}) s ON s.name = r.event
+            WHERE coalesce({", ".join(fields)}) IS NOT NULL"""
         )
-    except duckdb.Error:  # a ragged or unreadable file: the row-by-row path reports where
+    except duckdb.Error:  # a ragged, unreadable or non-UTF-8 file: the row-by-row path reports where
         return None
-    con.execute(f"DELETE FROM csv_rows WHERE coalesce({', '.join(fields)}) IS NULL")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE csv_ev AS
-        SELECT r.*, s.event_type, s.action, s.biz_step, s.cp,
-          CASE WHEN r.event = '发药' AND r.split IN ({", ".join(f"'{v}'" for v in SPLIT_YES)})
-               THEN 'partially_dispensed' ELSE s.disposition END AS disposition,
-          list_sort(list_filter(list_transform(string_split_regex(r.codes, '[;；|]'), lambda x: trim(x)),
-                                lambda x: x <> '')) AS code_list,
-          try_strptime(r.time, '%Y-%m-%d %H:%M:%S') - INTERVAL 8 HOUR AS t_utc,
-          CASE WHEN r.expiry SIMILAR TO '[0-9]{{8}}' THEN strftime(try_strptime(r.expiry, '%Y%m%d'), '%Y-%m-%d')
-               WHEN r.expiry SIMILAR TO '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
-               THEN strftime(try_strptime(r.expiry, '%Y-%m-%d'), '%Y-%m-%d') END AS expiry_iso
-        FROM csv_rows r LEFT JOIN ({_steps_sql()}) s ON s.name = r.event"""
-    )
     bad = con.execute(
         f"""SELECT count(*) FROM csv_ev WHERE event_type IS NULL OR codes IS NULL OR time IS NULL OR enterprise IS NULL
           OR len(code_list) = 0 OR len(list_distinct(code_list)) <> len(code_list)
