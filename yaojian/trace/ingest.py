@@ -130,6 +130,51 @@ def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> Non
     )
 
 
+DAY_FILE_ROWS = 2_000_000  # a day's rows beyond this go to a further file (memory stays bounded)
+
+
+def write_event_files(con, relation: str, folder: Path, name: str) -> int:
+    """The rows of ``relation`` (store columns and ``event_date``) as one file per UTC date under ``folder``
+    (``event_date=…/part-<name>-<k>.parquet``), sorted by code in row groups of :data:`EVENT_ROW_GROUP`; returns rows.
+
+    DuckDB sorts by date and code and streams the sorted rows; days are written by pyarrow on two threads
+    while the next are fetched. DuckDB's own partitioned COPY costs a third more CPU for a file spanning a year of
+    days (3.5 against 2.5 CPU-seconds for 1.45M rows), all of it in per-partition bookkeeping."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    def write(day: int, parts: list, k: int) -> None:
+        target = folder / f"event_date={np.datetime64(day, 'D')}"
+        target.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_batches(parts).drop_columns(["event_date"]).cast(SCHEMA)
+        pq.write_table(table, target / f"part-{name}-{k}.parquet", row_group_size=EVENT_ROW_GROUP)
+
+    reader = con.sql(f"SELECT * FROM {relation} ORDER BY event_date, epc").to_arrow_reader(1 << 16)
+    rows, day, parts, held, k, pending = 0, None, [], 0, 0, []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for batch in reader:
+            rows += batch.num_rows
+            days = batch.column("event_date").cast(pa.int32()).to_numpy()
+            cuts = np.flatnonzero(np.diff(days)) + 1
+            for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(days)]]), strict=True):
+                if parts and (days[a] != day or held >= DAY_FILE_ROWS):
+                    pending.append(pool.submit(write, int(day), parts, k))
+                    k = k + 1 if days[a] == day else 0
+                    parts, held = [], 0
+                    while len(pending) > 4:  # the fetch may not run ahead of the writers by more than a few days
+                        pending.pop(0).result()
+                day = days[a]
+                parts.append(batch.slice(a, b - a))
+                held += b - a
+        if parts:
+            pending.append(pool.submit(write, int(day), parts, k))
+        for future in pending:
+            future.result()
+    return rows
+
+
 def commit_rows(store: Store, con, relation: str, ingest_id: str, report: IngestReport) -> IngestReport:
     """Write the rows of ``relation`` (a DuckDB table/view in the layout) whose hashes are new; fill the counts.
 
@@ -161,12 +206,7 @@ def commit_rows(store: Store, con, relation: str, ingest_id: str, report: Ingest
                            CAST(timezone('UTC', r.event_time) AS DATE) AS event_date
                     FROM {relation} r {keep}"""
                 )
-                report.rows = con.execute(
-                    f"""COPY (SELECT * FROM new_rows ORDER BY event_date, epc)
-                    TO '{sql_path(stage / "events")}'
-                    (FORMAT parquet, PARTITION_BY (event_date), FILENAME_PATTERN 'part-{ingest_id}-{{i}}',
-                     COMPRESSION snappy, ROW_GROUP_SIZE {EVENT_ROW_GROUP})"""
-                ).fetchone()[0]
+                report.rows = write_event_files(con, "new_rows", stage / "events", ingest_id)
                 write_indexes(con, "new_rows", stage, hashes="fresh")
                 store.commit(ingest_id)
             finally:
