@@ -107,8 +107,9 @@ def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | Non
             SELECT r.*, s.event_type, s.action, s.biz_step, s.cp,
               CASE WHEN r.event = '发药' AND r.split IN ({", ".join(f"'{v}'" for v in SPLIT_YES)})
                    THEN 'partially_dispensed' ELSE s.disposition END AS disposition,
-              list_sort(list_filter(list_transform(string_split_regex(r.codes, '[;；|]'), lambda x: trim(x)),
-                                    lambda x: x <> '')) AS code_list,
+              CASE WHEN strpos(r.codes, ';') + strpos(r.codes, '；') + strpos(r.codes, '|') = 0 THEN [r.codes]
+                   ELSE list_sort(list_filter(list_transform(string_split_regex(r.codes, '[;；|]'), lambda x: trim(x)),
+                                              lambda x: x <> '')) END AS code_list,
               try_strptime(r.time, '%Y-%m-%d %H:%M:%S') - INTERVAL 8 HOUR AS t_utc,
               CASE WHEN r.expiry SIMILAR TO '[0-9]{{8}}' THEN strftime(try_strptime(r.expiry, '%Y%m%d'), '%Y-%m-%d')
                    WHEN r.expiry SIMILAR TO '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
@@ -121,7 +122,8 @@ def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | Non
     bad = con.execute(
         f"""SELECT count(*) FROM csv_ev WHERE event_type IS NULL OR codes IS NULL OR time IS NULL OR enterprise IS NULL
           OR len(code_list) = 0 OR len(list_distinct(code_list)) <> len(code_list)
-          OR NOT list_bool_and(list_transform(code_list, lambda x: regexp_full_match(x, '{CODE}')))
+          OR NOT CASE WHEN len(code_list) = 1 THEN regexp_full_match(code_list[1], '{CODE}')
+                 ELSE list_bool_and(list_transform(code_list, lambda x: regexp_full_match(x, '{CODE}'))) END
           OR NOT regexp_full_match(time, '{TIME}') OR t_utc IS NULL
           OR NOT regexp_full_match(enterprise, '{USCC}')
           OR (counterpart IS NULL AND cp IS NOT NULL)
@@ -159,9 +161,12 @@ def _load(con, path: str, keys: list, ingest_id: str, registry) -> BulkCsv | Non
 def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
     """CBV 2.0 pre-hash text per event (see eventhash.prehash_string), SHA-256, then one row per event × code.
 
+    The optional parts follow the pre-hash rule's order by text, which for these four is fixed by their first
+    characters (d < i < s < {), so they are concatenated in that order instead of sorted row by row.
+
     Returns the counts of events and of distinct hashes."""
     urn = TRACE_CODE_URN
-    epcs = f"array_to_string(list_transform(code_list, lambda x: 'epc={urn}' || x), '')"
+    epcs = f"'epc={urn}' || array_to_string(code_list, 'epc={urn}')"  # the list is never empty (checked)
     sdt = CBV_WEB + "SDT-owning_party"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW csv_hashed AS
@@ -181,14 +186,12 @@ def _hash_and_flatten(con, ingest_id: str) -> tuple[int, int]:
                     ELSE 'epcList' || {epcs} END
             || 'action=' || action || 'bizStep={CBV_WEB}BizStep-' || biz_step
             || 'disposition={CBV_WEB}Disp-' || disposition || 'bizLocationid=' || me
-            || array_to_string(list_sort(list_filter([
-                 CASE WHEN src IS NOT NULL THEN 'sourceListtype={sdt}source=' || src END,
-                 CASE WHEN dst IS NOT NULL THEN 'destinationListtype={sdt}destination=' || dst END,
-                 CASE WHEN lot IS NOT NULL OR exp IS NOT NULL THEN 'ilmd'
-                   || coalesce('{CBVMDA}itemExpirationDate=' || exp, '') || coalesce('{CBVMDA}lotNumber=' || lot, '')
-                 END,
-                 CASE WHEN quantity IS NOT NULL THEN '{UNITS_EXTENSION}=' || quantity END
-               ], lambda x: x IS NOT NULL)), '')
+            || coalesce('destinationListtype={sdt}destination=' || dst, '')
+            || CASE WHEN lot IS NOT NULL OR exp IS NOT NULL THEN 'ilmd'
+                 || coalesce('{CBVMDA}itemExpirationDate=' || exp, '') || coalesce('{CBVMDA}lotNumber=' || lot, '')
+               ELSE '' END
+            || coalesce('sourceListtype={sdt}source=' || src, '')
+            || coalesce('{UNITS_EXTENSION}=' || quantity, '')
           ) || '?ver={HASH_VERSION}' AS event_hash
         FROM q"""
     )
@@ -210,10 +213,10 @@ def _flatten(con, ingest_id: str, once: str) -> None:
         f"""CREATE OR REPLACE TEMP TABLE bulk_rows AS
         WITH e AS (SELECT * FROM csv_hashed {once}),
         x AS (
-          SELECT e.*, unnest(CASE WHEN event_type = 'AggregationEvent'
-              THEN list_transform(code_list, lambda c: {{'role': 'child', 'code': c}})
-                   || [{{'role': 'parent', 'code': parent}}]
-              ELSE list_transform(code_list, lambda c: {{'role': 'epc', 'code': c}}) END, recursive := true) FROM e)
+          SELECT e.*, CASE WHEN event_type = 'AggregationEvent' THEN 'child' ELSE 'epc' END AS role,
+                 unnest(code_list) AS code FROM e
+          UNION ALL
+          SELECT e.*, 'parent' AS role, parent AS code FROM e WHERE event_type = 'AggregationEvent')
         SELECT {columns} FROM (
           SELECT event_hash, event_type, timezone('UTC', t_utc) AS event_time, '+08:00' AS tz_offset, action, biz_step,
                  disposition, CAST(NULL AS VARCHAR) AS read_point, me AS biz_location, src AS source_owner,

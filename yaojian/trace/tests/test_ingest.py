@@ -114,11 +114,17 @@ def _both_paths(data: bytes, registry=None):
 def test_bulk_csv_path_hashes_and_flattens_like_the_event_model():
     fast, slow = _both_paths((DATA / "trace_dataset.csv").read_bytes(), REGISTRY)
     assert fast == slow and len(fast) == 22
-    # Variants: numeric lot (canonical number), compact expiry, a large whole quantity, several codes sorted.
+    # Variants: numeric lot (canonical number), compact expiry, a large whole quantity, several codes sorted, and
+    # the optional parts together.
     text = HEADER + (
         f"赋码,81234560000000000009;81234560000000000008,,2026-05-01 00:30:00,{MAKER},,20260501,20280430,,\n"
         f"发药,81234560000000000009,,2026-05-02 23:59:59,{SHOP},,,,120,Y\n"
         f"出库,81234560000000000008,,2026-05-02 08:00:00,{MAKER},{SHOP},,,,\n"
+        # Optional parts together (their order in the pre-hash text): destination + quantity, lot/expiry +
+        # quantity, source + quantity.
+        f"出库,81234560000000000007,,2026-05-02 09:00:00,{MAKER},{SHOP},,,5,\n"
+        f"赋码,81234560000000000006,,2026-05-01 01:00:00,{MAKER},,B7,2028-04-30,3,\n"
+        f"入库,81234560000000000007,,2026-05-03 09:00:00,{SHOP},{MAKER},,,2,\n"
     )
     fast, slow = _both_paths(text.encode())
     assert fast == slow
