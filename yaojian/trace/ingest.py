@@ -27,7 +27,7 @@ import pyarrow as pa
 from .datasets import parse_csv
 from .epcis import EpcisError, EpcisEvent, parse_document
 from .eventhash import event_hash
-from .store import COLUMNS, EVENT_ROW_GROUP, SCHEMA, Store, new_ingest_id, sql_path
+from .store import COLUMNS, EVENT_ROW_GROUP, INDEX_ROW_GROUP, SCHEMA, Store, new_ingest_id, sql_path
 
 FORMATS = ("epcis", "csv", "parquet")
 MAX_REASONS = 50  # a report lists this many refusal reasons, then a count
@@ -116,13 +116,12 @@ def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> Non
                     CASE WHEN event_type = 'AggregationEvent' AND action = 'ADD' AND role = 'child'
                          THEN parent_id END AS parent
                   FROM {rows} ORDER BY epc)
-        TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 65536)"""
+        TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, ROW_GROUP_SIZE {INDEX_ROW_GROUP})"""
     )
-    # Small row groups: a batch lookup reads the one or two groups whose lot range holds its lot.
     con.execute(
         f"""COPY (SELECT DISTINCT lot, epc FROM {rows}
                   WHERE biz_step = 'commissioning' AND lot IS NOT NULL AND epc IS NOT NULL ORDER BY lot, epc)
-        TO '{sql_path(stage / "lots" / name)}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 8192)"""
+        TO '{sql_path(stage / "lots" / name)}' (FORMAT parquet, ROW_GROUP_SIZE {INDEX_ROW_GROUP})"""
     )
     source = hashes or f"(SELECT DISTINCT {_H1}, {_H2} FROM {rows})"
     con.execute(

@@ -21,8 +21,12 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
   of a commissioning row, ``parent`` — the parent of an AggregationEvent ADD child row), sorted by ``epc``. A code
   or batch lookup reads it first and then opens only the date partitions where the codes occur.
 * Lot index 批号索引: ``<root>/lots/part-*.parquet``, distinct (``lot``, ``epc``) of the commissioning rows that name
-  a lot, sorted by ``lot`` in small row groups, so a batch lookup reads one group per file instead of the whole code
-  index. Added after the code index: a store without it still answers (from the code index) until its next reindex.
+  a lot, sorted by ``lot``, so a batch lookup reads one group per file instead of the whole code index. Added after
+  the code index: a store without it still answers (from the code index) until its next reindex.
+* Both indexes are written in row groups of :data:`INDEX_ROW_GROUP` rows. An index file is one big sorted file after a
+  reindex, and there DuckDB's cost per row group (its statistics are checked one by one, pruned or not) outweighs
+  decoding: at 100M events a lot lookup took 26 ms over 3,591 groups of 8,192 rows and 2.4 ms over groups of 131,072;
+  a code-range lookup 121 ms over groups of 8,192, 19 ms over 65,536 and 9–12 ms over 131,072.
 * Whoever writes event files without :mod:`yaojian.trace.ingest` (e.g. generated flows) runs :meth:`Store.reindex`
   afterwards, which rebuilds every index from the event files.
 * A party is ``urn:yaojian:uscc:<统一社会信用代码>``; a 药品追溯码 is ``urn:yaojian:tracecode:<20 digits>``.
@@ -69,6 +73,7 @@ SCHEMA = pa.schema(
 )
 COLUMNS = tuple(SCHEMA.names)
 EVENT_ROW_GROUP = 8192  # rows per row group of an event file (see the layout contract above)
+INDEX_ROW_GROUP = 131072  # rows per row group of a code or lot index file (see the layout contract above)
 PARTY_URN = "urn:yaojian:uscc:"
 TRACE_CODE_URN = "urn:yaojian:tracecode:"
 

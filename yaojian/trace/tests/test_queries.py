@@ -101,3 +101,17 @@ def test_empty_store_answers_nothing(tmp_path):
 def test_query_values_are_refused_outside_uri_characters(value):
     with pytest.raises(ValueError):
         literal(value)
+
+
+def test_a_batch_case_holding_other_batches_units_is_not_a_unit(tmp_path):
+    # Case 9 is commissioned with lot B2 but packs two units of lot B1: B2 has no units to recall, B1 has two.
+    rows = (
+        "赋码,81234560000000000091;81234560000000000092,,2026-03-01 08:00:00,91320106MA1X70015N,,B1,2028-02-29,,\n"
+        "赋码,81234570000000000009,,2026-03-01 08:00:00,91320106MA1X70015N,,B2,2028-02-29,,\n"
+        "包装关联,81234560000000000091;81234560000000000092,81234570000000000009,2026-03-01 09:00:00,"
+        "91320106MA1X70015N,,,,,\n"
+    )
+    assert ingest_bytes((HEADER + rows).encode(), "mixed.csv", Store(tmp_path)).accepted == 3
+    queries = Queries(tmp_path, "duckdb")
+    assert queries.recall("B2") == []
+    assert [(r["holder"], r["units"]) for r in queries.recall("B1")] == [(MAKER, 2)]
