@@ -36,8 +36,9 @@ WHOLESALER = "91320102MA2A8002X5"
 UNITS_PER_CASE = 20
 
 
-def synthetic_csv(path: Path, events: int, seed: int = 1) -> int:
-    """About ``events`` rows; per case of 20 units: 21 赋码, 包装关联, 出库, 入库 and 20 零售 (44 rows)."""
+def synthetic_csv(path: Path, events: int, seed: int = 1, days: int = 365) -> int:
+    """About ``events`` rows; per case of 20 units: 21 赋码, 包装关联, 出库, 入库 and 20 零售 (44 rows). Cases are
+    commissioned over ``days`` days (365: a year's export; 1: a day's upload, whose events still span four days)."""
     rng = np.random.default_rng(seed)
     cases = max(1, events // (2 * UNITS_PER_CASE + 4))
     t0 = dt.datetime(2025, 1, 1, 8)
@@ -46,7 +47,7 @@ def synthetic_csv(path: Path, events: int, seed: int = 1) -> int:
         rows = 0
         for c in range(cases):
             lot = f"B{c // 10:07d}"
-            day = t0 + dt.timedelta(days=int(c * 365 / cases), seconds=int(rng.integers(0, 3600)))
+            day = t0 + dt.timedelta(days=int(c * days / cases), seconds=int(rng.integers(0, 3600)))
             units = [f"8123456{c * UNITS_PER_CASE + i:013d}" for i in range(UNITS_PER_CASE)]
             case = f"8123457{c:013d}"
             t = day.strftime("%Y-%m-%d %H:%M:%S")
@@ -108,11 +109,12 @@ def main():
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--json-events", type=int, default=20_000)
     parser.add_argument("--engine", default="duckdb")
+    parser.add_argument("--days", type=int, default=365, help="days over which the CSV's cases are commissioned")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         csv_path = tmp / "events.csv"
-        rows = synthetic_csv(csv_path, args.events)
+        rows = synthetic_csv(csv_path, args.events, days=args.days)
         store = Store(tmp / "store")
         first = ingest_file(csv_path, store)
         print(
