@@ -189,33 +189,31 @@ def _fast_legs(rows: str, key: str, p: str) -> str:
   WHERE d.km * 3600000000 > {{max_speed_kmh}} * (l.t2 - l.t1))"""
 
 
-# Scans of one pack (whole = no quantity; split 拆零 = units) and when they over-sell it (``c`` the counts, ``p`` the
-# product): scanned whole twice, whole and split, or split for more units than it holds.
-_SCAN_COUNTS = """count_if(quantity IS NULL) AS whole, count_if(quantity IS NOT NULL) AS split, sum(quantity) AS units
-  FROM {rows} GROUP BY {key}, pcode HAVING count(*) >= 2 OR sum(quantity) IS NOT NULL"""
-_OVERSOLD = "c.whole >= 2 OR (c.whole >= 1 AND c.split >= 1) OR c.units > p.units"
+# Scans of one pack (whole = no quantity; split 拆零 = units) and when they over-sell it: scanned whole twice, whole
+# and split, or split for more units than the pack holds (its product's ``cap``).
+_SCAN_COUNTS = "count_if(quantity IS NULL) AS whole, count_if(quantity IS NOT NULL) AS split, sum({units}) AS units"
+_OVERSOLD = "whole >= 2 OR (whole >= 1 AND split >= 1) OR units > cap"
 
 RULES: dict[str, str] = {
     # Two passes, because a group-by on every sold code's text is the costly part at scale. The first groups the
-    # sales on (xxhash64 of the code, its 药品标识码) — numbers and a short string, no event hash or party. Codes
-    # whose hashes collide share a group: their counts add up, which can make the group look over-sold (one more
-    # candidate) but can never hide an over-sold code, as each count only grows and the cap is the code's own
-    # product's. The second pass re-checks the few candidate codes by their text, and only their rows carry the
-    # heavy columns into the lead.
+    # sales on a 64-bit hash of the code (xxhash64) with numbers only — no code text, event hash or party. Codes
+    # whose hashes collide share a group; its counts are the sums of theirs and its cap their products' smallest,
+    # which can make the group look over-sold (one more candidate) but can never hide an over-sold code (counts
+    # only grow — units are summed as absolute values to keep that true — and the cap only shrinks). The second
+    # pass re-checks the few candidate codes by their text, with only their rows carrying the heavy columns.
     "duplicate_sale": f"""
-WITH keyed AS (SELECT xxhash64(epc) AS k, pcode, {_SCAN_COUNTS.format(rows="sales", key="xxhash64(epc)")}),
-candidates AS (SELECT DISTINCT c.k FROM keyed c LEFT JOIN products p ON p.code = c.pcode WHERE {_OVERSOLD}),
-picked AS (SELECT s.* FROM sales s JOIN candidates c ON c.k = xxhash64(s.epc)),
-per_code AS (SELECT epc, pcode, {_SCAN_COUNTS.format(rows="picked", key="epc")}),
-flagged AS (
-  SELECT c.epc, c.pcode, c.units, p.units AS cap FROM per_code c LEFT JOIN products p ON p.code = c.pcode
-  WHERE {_OVERSOLD})
-SELECT 'duplicate_sale' AS kind, s.epc AS code, max_by(s.party, s.tus) AS party, min(s.party) AS other_party,
-       f.pcode AS product, min(s.tus) AS t_first, max(s.tus) AS t_last, {_events("s.")} AS events,
-       CAST(count(*) AS DOUBLE) AS metric, CAST(max(f.cap) AS DOUBLE) AS baseline, max(f.units) AS extra,
-       CAST(NULL AS STRING) AS ref
-FROM picked s JOIN flagged f ON f.epc = s.epc
-GROUP BY s.epc, f.pcode""",
+WITH keyed AS (
+  SELECT xxhash64(s.epc) AS k, {_SCAN_COUNTS.format(units="abs(quantity)")}, min(p.units) AS cap
+  FROM sales s LEFT JOIN products p ON p.code = s.pcode GROUP BY xxhash64(s.epc)),
+candidates AS (SELECT k FROM keyed WHERE {_OVERSOLD}),
+per_code AS (
+  SELECT s.epc, s.pcode, {_SCAN_COUNTS.format(units="quantity")}, count(*) AS scans, max_by(s.party, s.tus) AS party,
+         min(s.party) AS other_party, min(s.tus) AS t_first, max(s.tus) AS t_last, {_events("s.")} AS events
+  FROM sales s JOIN candidates c ON c.k = xxhash64(s.epc) GROUP BY s.epc, s.pcode)
+SELECT 'duplicate_sale' AS kind, epc AS code, party, other_party, pcode AS product, t_first, t_last, events,
+       CAST(scans AS DOUBLE) AS metric, CAST(cap AS DOUBLE) AS baseline, units AS extra, CAST(NULL AS STRING) AS ref
+FROM (SELECT c.*, p.units AS cap FROM per_code c LEFT JOIN products p ON p.code = c.pcode) j
+WHERE {_OVERSOLD}""",
     # A sale is covered when the seller received the code itself, its case or its pallet (two aggregation levels).
     "unreceived_sale": f"""
 WITH recv AS (SELECT DISTINCT epc, actor AS party FROM ev WHERE biz_step = 'receiving'),
