@@ -7,6 +7,11 @@ from /proc every 0.2 s) is its own. Results go to ``<work>/results.json`` and a 
     .venv/bin/python benchmarks/trace_bench.py --events 100000000            # the full run (one hour or so)
     .venv/bin/python benchmarks/trace_bench.py --events 2000000 --spark-events 300000   # quick run
 
+One rule alone (with the shared inputs it needs, timed as ``prepare``) on files generated once (``--work``):
+
+    .venv/bin/python benchmarks/trace_bench.py --events 10000000 --only generate --skip-spark
+    .venv/bin/python benchmarks/trace_bench.py --only duckdb --skip-ingest --skip-spark --kinds duplicate_sale
+
 Phases: ``generate`` (flows.generate: rows/s), ``ingest`` (yaojian.trace.ingest.ingest_parquet of the generated
 day files in batches, events/s; skipped with --skip-ingest, then the scans read the generated files), ``duckdb``
 (run_scan with memory_limit/threads), ``spark`` (run_scan on Spark local mode over a store of --spark-events rows,
@@ -151,11 +156,12 @@ def _scan_root(args) -> Path:
     return generated if args.skip_ingest else store_root
 
 
-def _score(leads, truth_path: Path) -> dict:
+def _score(leads, truth_path: Path, kinds: tuple[str, ...]) -> dict:
+    """Recall and precision per kind of the rules that ran."""
     import csv
 
     with open(truth_path, encoding="utf-8") as fh:
-        truth = {(r["kind"], r["code"], r["party"]) for r in csv.DictReader(fh)}
+        truth = {(r["kind"], r["code"], r["party"]) for r in csv.DictReader(fh) if r["kind"] in kinds}
     found = set(zip(leads["kind"].to_pylist(), leads["code"].to_pylist(), leads["party"].to_pylist(), strict=True))
     scores = {}
     for kind in sorted({k for k, _, _ in truth} | {k for k, _, _ in found}):
@@ -175,12 +181,12 @@ def phase_duckdb(args) -> dict:
     work = Path(args.work)
     timings = {}
     started = time.perf_counter()
-    leads = run_scan(_scan_root(args), timings=timings, memory_limit=args.memory_limit, threads=args.threads,
-                     temp_directory=str(work / "duckdb-tmp"), **_tables(work))  # fmt: skip
+    leads = run_scan(_scan_root(args), kinds=args.kinds, timings=timings, memory_limit=args.memory_limit,
+                     threads=args.threads, temp_directory=str(work / "duckdb-tmp"), **_tables(work))  # fmt: skip
     seconds = time.perf_counter() - started
     pq.write_table(leads, work / "leads-duckdb.parquet")
     rules = {k: round(v, 2) for k, v in timings.items()}
-    detection = _score(leads, work / "truth.csv")
+    detection = _score(leads, work / "truth.csv", args.kinds)
     return {"seconds": round(seconds, 1), "leads": leads.num_rows, "rules_s": rules, "detection": detection}
 
 
@@ -193,16 +199,16 @@ def phase_spark(args) -> dict:
     session = spark_session(memory=args.spark_memory, cores=args.threads)
     timings = {}
     started = time.perf_counter()
-    leads = run_scan(root, engine="spark", session=session, timings=timings, **_tables(work))
+    leads = run_scan(root, engine="spark", session=session, kinds=args.kinds, timings=timings, **_tables(work))
     seconds = time.perf_counter() - started
     if small:
-        duck = run_scan(root, memory_limit=args.memory_limit, threads=args.threads, **_tables(work))
+        duck = run_scan(root, kinds=args.kinds, memory_limit=args.memory_limit, threads=args.threads, **_tables(work))
     else:
         import pyarrow.parquet as pq
 
         duck = pq.read_table(work / "leads-duckdb.parquet")
     rules = {k: round(v, 2) for k, v in timings.items()}
-    detection = _score(leads, work / ("truth-spark.csv" if small else "truth.csv"))
+    detection = _score(leads, work / ("truth-spark.csv" if small else "truth.csv"), args.kinds)
     return {"data": "--spark-events subset" if small else "full store", "seconds": round(seconds, 1),
             "leads": leads.num_rows, "identical_to_duckdb": leads.equals(duck), "rules_s": rules,
             "detection": detection}  # fmt: skip
@@ -248,6 +254,18 @@ def phase_queries(args) -> dict:
     return out
 
 
+def _kinds(option: str | None) -> tuple[str, ...]:
+    from yaojian.trace.anomalies import KINDS
+
+    if not option:
+        return KINDS
+    kinds = tuple(option.split(","))
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown --kinds {', '.join(sorted(unknown))} (known: {', '.join(KINDS)})")
+    return kinds
+
+
 PHASES = {"generate": phase_generate, "ingest": phase_ingest, "duckdb": phase_duckdb, "spark": phase_spark,
           "queries": phase_queries}  # fmt: skip
 
@@ -266,8 +284,10 @@ def main():
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--only", help="comma-separated phases to run (others' outputs must exist)")
+    parser.add_argument("--kinds", help="comma-separated rules for the scan phases (default: all), e.g. duplicate_sale")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.kinds = _kinds(args.kinds)
     args.spark_events = args.spark_events or args.events
     if args.phase:
         print(json.dumps(PHASES[args.phase](args), ensure_ascii=False))

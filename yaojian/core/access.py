@@ -84,6 +84,10 @@ PERMISSIONS[Role.INSPECTOR] |= {"trace.tracelead": frozenset({VIEW, CHANGE})}
 PERMISSIONS[Role.ADMIN] |= {"trace.traceevent": frozenset({VIEW, ADD})}
 PERMISSIONS[Role.REGULATOR] |= {"trace.traceevent": frozenset({VIEW, ADD})}
 PERMISSIONS[Role.INSPECTOR] |= {"trace.traceevent": READ}
+# Thresholds of the trace scans 追溯线索阈值: who may raise leads (add) publishes a version, who reads leads reads.
+for _role, _rights in list(PERMISSIONS.items()):
+    if VIEW in _rights.get("trace.tracelead", ()):
+        PERMISSIONS[_role] |= {"trace.thresholdconfig": ALL if ADD in _rights["trace.tracelead"] else READ}
 
 # Smart-pharmacy warning 智慧药店: a pharmacy submits and reads its own purchase records; regulators read
 # masked records and aggregates and handle alerts; only a regulator may look a buyer up in clear ("reveal",

@@ -30,6 +30,8 @@ documented rule: it never flags what is possible).
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -58,12 +60,30 @@ KIND_LABELS = {
     "unusual_volume": "异常销量",
 }
 
-# Thresholds (configuration a regulator may tune; each rule's docstring says why the default).
-MAX_SPEED_KMH = 200.0  # faster than road freight or rail can carry goods door to door
-VOLUME_MIN_UNITS = 30  # weekly packs below this are never "unusual", whatever the ratio
-VOLUME_RATIO = 3.0  # at least three times the median
-VOLUME_Z = 5.0  # robust z-score 0.6745·(x − median)/MAD (Iglewicz & Hoaglin 1993 use 3.5; leads must be sure)
-VOLUME_MIN_HISTORY = 4  # weeks of own history / peers needed before a baseline counts
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    """Thresholds of the rules 线索阈值, which a regulator may tune: published as versions in the platform
+    (:mod:`yaojian.trace.thresholds`); the defaults below are version 1. ``version`` is the published version the
+    values come from (None: these defaults, outside the platform), recorded in each lead's evidence."""
+
+    max_speed_kmh: float = 200.0  # faster than road freight or rail can carry goods door to door
+    volume_min_units: int = 30  # weekly packs below this are never "unusual", whatever the ratio
+    volume_ratio: float = 3.0  # at least three times the median
+    # robust z-score 0.6745·(x − median)/MAD (Iglewicz & Hoaglin 1993 use 3.5; leads must be sure)
+    volume_z: float = 5.0
+    volume_min_history: int = 4  # weeks of own history / peers needed before a baseline counts
+    version: int | None = None
+
+    def values(self) -> dict[str, float | int]:
+        """The thresholds themselves (no version), as the rules and the configuration store them."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "version"}
+
+    def sql(self) -> dict[str, str]:
+        """SQL literals for the rules' ``{name}`` slots (numbers only, so the text is safe to splice)."""
+        kinds = {f.name: f.type for f in dataclasses.fields(self)}
+        return {n: repr(float(v)) if kinds[n] == "float" else str(int(v)) for n, v in self.values().items()}
+
 
 # Provincial capitals (GB/T 2260 province code → name, latitude, longitude).
 PROVINCE_CENTROIDS: dict[str, tuple[str, float, float]] = {
@@ -146,7 +166,7 @@ def _events(prefix: str = "") -> str:
 
 def _fast_legs(rows: str, key: str, p: str) -> str:
     """CTEs ``{p}span`` … ``{p}fast``: the legs between provinces of each ``key`` (over the scans in ``rows``) too
-    fast for MAX_SPEED_KMH, with their distance ``km``."""
+    fast for the ``max_speed_kmh`` threshold, with their distance ``km``."""
     return f"""{p}span AS (SELECT {key}, prov, min(tus) AS a, max(tus) AS b FROM {rows} GROUP BY {key}, prov),
 {p}multi AS (
   SELECT s.* FROM {p}span s
@@ -166,26 +186,34 @@ def _fast_legs(rows: str, key: str, p: str) -> str:
   SELECT {key}, p0 AS p1, prov AS p2, t0 AS t1, tus AS t2 FROM {p}seq WHERE p0 IS NOT NULL AND p0 <> prov),
 {p}fast AS (
   SELECT l.*, d.km FROM {p}legs l JOIN distances d ON d.p1 = l.p1 AND d.p2 = l.p2
-  WHERE d.km * 3600000000 > {MAX_SPEED_KMH} * (l.t2 - l.t1))"""
+  WHERE d.km * 3600000000 > {{max_speed_kmh}} * (l.t2 - l.t1))"""
 
+
+# Scans of one pack (whole = no quantity; split 拆零 = units) and when they over-sell it: scanned whole twice, whole
+# and split, or split for more units than the pack holds (its product's ``cap``).
+_SCAN_COUNTS = "count_if(quantity IS NULL) AS whole, count_if(quantity IS NOT NULL) AS split, sum({units}) AS units"
+_OVERSOLD = "whole >= 2 OR (whole >= 1 AND split >= 1) OR units > cap"
 
 RULES: dict[str, str] = {
-    # Whole-pack scans (no quantity) count the whole pack; split scans their units: a pack is over-sold when it is
-    # scanned whole twice, whole and split, or split for more units than it holds.
+    # Two passes, because a group-by on every sold code's text is the costly part at scale. The first groups the
+    # sales on a 64-bit hash of the code (xxhash64) with numbers only — no code text, event hash or party. Codes
+    # whose hashes collide share a group; its counts are the sums of theirs and its cap their products' smallest,
+    # which can make the group look over-sold (one more candidate) but can never hide an over-sold code (counts
+    # only grow — units are summed as absolute values to keep that true — and the cap only shrinks). The second
+    # pass re-checks the few candidate codes by their text, with only their rows carrying the heavy columns.
     "duplicate_sale": f"""
-WITH per_code AS (
-  SELECT epc, count_if(quantity IS NULL) AS whole, count_if(quantity IS NOT NULL) AS split,
-         sum(quantity) AS units, max(pcode) AS pcode
-  FROM sales GROUP BY epc HAVING count(*) >= 2 OR sum(quantity) IS NOT NULL),
-flagged AS (
-  SELECT c.epc, c.pcode, c.units, p.units AS cap FROM per_code c LEFT JOIN products p ON p.code = c.pcode
-  WHERE c.whole >= 2 OR (c.whole >= 1 AND c.split >= 1) OR c.units > p.units)
-SELECT 'duplicate_sale' AS kind, s.epc AS code, max_by(s.party, s.tus) AS party, min(s.party) AS other_party,
-       f.pcode AS product, min(s.tus) AS t_first, max(s.tus) AS t_last, {_events("s.")} AS events,
-       CAST(count(*) AS DOUBLE) AS metric, CAST(max(f.cap) AS DOUBLE) AS baseline, max(f.units) AS extra,
-       CAST(NULL AS STRING) AS ref
-FROM sales s JOIN flagged f ON f.epc = s.epc
-GROUP BY s.epc, f.pcode""",
+WITH keyed AS (
+  SELECT xxhash64(s.epc) AS k, {_SCAN_COUNTS.format(units="abs(quantity)")}, min(p.units) AS cap
+  FROM sales s LEFT JOIN products p ON p.code = s.pcode GROUP BY xxhash64(s.epc)),
+candidates AS (SELECT k FROM keyed WHERE {_OVERSOLD}),
+per_code AS (
+  SELECT s.epc, s.pcode, {_SCAN_COUNTS.format(units="quantity")}, count(*) AS scans, max_by(s.party, s.tus) AS party,
+         min(s.party) AS other_party, min(s.tus) AS t_first, max(s.tus) AS t_last, {_events("s.")} AS events
+  FROM sales s JOIN candidates c ON c.k = xxhash64(s.epc) GROUP BY s.epc, s.pcode)
+SELECT 'duplicate_sale' AS kind, epc AS code, party, other_party, pcode AS product, t_first, t_last, events,
+       CAST(scans AS DOUBLE) AS metric, CAST(cap AS DOUBLE) AS baseline, units AS extra, CAST(NULL AS STRING) AS ref
+FROM (SELECT c.*, p.units AS cap FROM per_code c LEFT JOIN products p ON p.code = c.pcode) j
+WHERE {_OVERSOLD}""",
     # A sale is covered when the seller received the code itself, its case or its pallet (two aggregation levels).
     "unreceived_sale": f"""
 WITH recv AS (SELECT DISTINCT epc, actor AS party FROM ev WHERE biz_step = 'receiving'),
@@ -285,7 +313,7 @@ SELECT 'impossible_transit' AS kind, e.epc AS code, max(CASE WHEN e.leg = 2 THEN
        max(CASE WHEN e.leg = 1 THEN e.party END) AS other_party,
        CASE WHEN e.epc LIKE 'urn:yaojian:tracecode:%' THEN substr(e.epc, 23, 7) END AS product,
        max(w.t1) AS t_first, max(w.t2) AS t_last, {_events("e.")} AS events, max(w.km) AS metric,
-       CAST(max(w.t2 - w.t1) AS DOUBLE) / 3600000000 AS baseline, CAST({MAX_SPEED_KMH} AS DOUBLE) AS extra,
+       CAST(max(w.t2 - w.t1) AS DOUBLE) / 3600000000 AS baseline, CAST({{max_speed_kmh}} AS DOUBLE) AS extra,
        concat(max(w.p1), '>', max(w.p2)) AS ref
 FROM ends e JOIN worst w ON w.epc = e.epc GROUP BY e.epc""",
     # Packs sold per party, product and China-time week against the product's sellers that week and, where the
@@ -309,18 +337,32 @@ scored AS (
   FROM weekly w
   JOIN own o ON o.party = w.party AND o.pcode = w.pcode JOIN own_mad om ON om.party = w.party AND om.pcode = w.pcode
   JOIN peer p ON p.pcode = w.pcode AND p.week = w.week JOIN peer_mad pm ON pm.pcode = w.pcode AND pm.week = w.week
-  WHERE w.n >= {VOLUME_MIN_UNITS}),
+  WHERE w.n >= {{volume_min_units}}),
 flagged AS (
   SELECT * FROM scored
-  WHERE sellers >= {VOLUME_MIN_HISTORY} AND n >= {VOLUME_RATIO} * peer_m AND z_peer >= {VOLUME_Z}
-    AND (weeks < {VOLUME_MIN_HISTORY} OR (n >= {VOLUME_RATIO} * own_m AND z_own >= {VOLUME_Z})))
+  WHERE sellers >= {{volume_min_history}} AND n >= {{volume_ratio}} * peer_m AND z_peer >= {{volume_z}}
+    AND (weeks < {{volume_min_history}} OR (n >= {{volume_ratio}} * own_m AND z_own >= {{volume_z}})))
 SELECT 'unusual_volume' AS kind, f.pcode AS code, f.party, CAST(NULL AS STRING) AS other_party, f.pcode AS product,
        min(s.tus) AS t_first, max(s.tus) AS t_last, {_events("s.")} AS events, CAST(max(f.n) AS DOUBLE) AS metric,
-       CAST(max(CASE WHEN f.weeks >= {VOLUME_MIN_HISTORY} THEN f.own_m ELSE f.peer_m END) AS DOUBLE) AS baseline,
+       CAST(max(CASE WHEN f.weeks >= {{volume_min_history}} THEN f.own_m ELSE f.peer_m END) AS DOUBLE) AS baseline,
        CAST(greatest(max(f.z_own), max(f.z_peer)) AS DOUBLE) AS extra, CAST(max(f.week) AS STRING) AS ref
 FROM flagged f JOIN sales s
   ON s.party = f.party AND s.pcode = f.pcode AND CAST(FLOOR((s.tus + {CHINA_US}) / {7 * DAY_US}) AS BIGINT) = f.week
 GROUP BY f.pcode, f.party, f.week""",
+}
+
+# The shared inputs each rule reads 规则输入 (besides ``ev`` and the registry tables). One read by a single chosen rule
+# is a view, so the engine pushes that rule's filter and columns into the Parquet scan; one read by several is
+# materialised once.
+PREPARED = {"sales": SALES, "agg": AGG}
+NEEDS: dict[str, tuple[str, ...]] = {
+    "duplicate_sale": ("sales",),
+    "unreceived_sale": ("sales", "agg"),
+    "unlicensed_receiver": ("agg",),
+    "expired_sale": ("sales",),
+    "destroyed_reappears": (),
+    "impossible_transit": (),
+    "unusual_volume": ("sales",),
 }
 
 LEAD_SCHEMA = pa.schema(
@@ -468,22 +510,28 @@ def run_scan(
     products: pa.Table | list[dict] | None = None,
     licences: pa.Table | list[dict] | None = None,
     kinds: tuple[str, ...] = KINDS,
+    thresholds: Thresholds | None = None,
     session=None,
     timings: dict | None = None,
     **engine_options,
 ) -> pa.Table:
-    """Run every rule over the store at ``root``; returns one row per lead (see :data:`LEAD_COLUMNS`).
+    """Run the rules ``kinds`` (default all) over the store at ``root``; returns one row per lead (see
+    :data:`LEAD_COLUMNS`).
 
-    ``products``/``licences`` default to the platform registry (:func:`yaojian.trace.leads.registry_tables`) when
-    Django is configured, else to empty tables (then the licence rule finds nothing and split packs count as
-    whole ones). ``session`` is an existing SparkSession; ``timings`` receives seconds per rule."""
+    ``products``/``licences`` default to the platform registry (:func:`yaojian.trace.leads.registry_tables`) and
+    ``thresholds`` to the published version (:func:`yaojian.trace.thresholds.active_thresholds`) when Django is
+    configured and no tables are passed, else to empty tables (then the licence rule finds nothing and split packs
+    count as whole ones) and the default thresholds. ``session`` is an existing SparkSession; ``timings`` receives
+    seconds per rule, and ``prepare`` for the shared inputs."""
     import time
 
     root = Path(root)
     if not _files(root):
-        return finish(LEAD_SCHEMA.empty_table())
+        return finish(LEAD_SCHEMA.empty_table(), Thresholds())
     if products is None and licences is None:
-        products, licences = _registry_tables()
+        products, licences, published = _platform()
+        thresholds = thresholds or published
+    thresholds = thresholds or Thresholds()
     tables = {
         "products": _table(products, PRODUCTS_SCHEMA),
         "licences": _table(licences, LICENCES_SCHEMA),
@@ -494,29 +542,36 @@ def run_scan(
         started = time.perf_counter()
         runner.load(root, tables)
         runner.sql(BASE.format(as_of=_as_of_clause(as_of)))
-        runner.materialise("sales", SALES)
-        runner.materialise("agg", AGG)
+        readers = collections.Counter(name for kind in kinds for name in NEEDS[kind])
+        for name, count in readers.items():
+            if count > 1:
+                runner.materialise(name, PREPARED[name])
+            else:
+                runner.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {PREPARED[name]}")
         if timings is not None:
             timings["prepare"] = time.perf_counter() - started
-        parts = []
+        parts = [LEAD_SCHEMA.empty_table()]
+        literals = thresholds.sql()
         for kind in kinds:
             started = time.perf_counter()
-            parts.append(_table(runner.arrow(RULES[kind]), LEAD_SCHEMA))
+            parts.append(_table(runner.arrow(RULES[kind].format(**literals)), LEAD_SCHEMA))
             if timings is not None:
                 timings[kind] = time.perf_counter() - started
     finally:
         runner.close()
-    return finish(pa.concat_tables(parts))
+    return finish(pa.concat_tables(parts), thresholds)
 
 
-def _registry_tables():
+def _platform() -> tuple[pa.Table | None, pa.Table | None, Thresholds | None]:
+    """The registry tables and the published thresholds, when the platform (Django) is configured."""
     from django.conf import settings
 
     if not settings.configured:
-        return None, None
+        return None, None, None
     from .leads import registry_tables
+    from .thresholds import active_thresholds
 
-    return registry_tables()
+    return *registry_tables(), active_thresholds()
 
 
 LEAD_COLUMNS = ("kind", "code", "party", "other_party", "product", "first_time", "last_time", "evidence", "key")
@@ -541,10 +596,13 @@ def _event(text: str) -> dict:
     return {"event_hash": event_hash, "time": _iso(int(micros)), "party": party or None, "place": _province(party)}
 
 
-def _evidence(row: dict) -> dict:
-    """The evidence JSON of one lead: its events (hash, time, party, place) and what the rule measured."""
+def _evidence(row: dict, thresholds: Thresholds) -> dict:
+    """The evidence JSON of one lead: its events (hash, time, party, place), what the rule measured and against
+    which thresholds (their published version, when they come from the platform)."""
     kind = row["kind"]
     evidence = {"kind": kind, "label": KIND_LABELS[kind], "events": [_event(e) for e in row["events"] or []]}
+    if thresholds.version is not None:
+        evidence["thresholds_version"] = thresholds.version
     if row["product"]:
         evidence["product_code"] = row["product"]
     metric, baseline, extra, ref = row["metric"], row["baseline"], row["extra"], row["ref"]
@@ -568,7 +626,9 @@ def _evidence(row: dict) -> dict:
     elif kind == "unusual_volume":
         week_start = int(ref) * 7 * DAY_US - CHINA_US
         evidence |= {"packs": int(metric), "baseline_median": baseline, "robust_z": round(extra, 2),
-                     "week_start": _iso(week_start)}  # fmt: skip
+                     "week_start": _iso(week_start), "min_packs": thresholds.volume_min_units,
+                     "min_ratio": thresholds.volume_ratio, "min_z": thresholds.volume_z,
+                     "min_history_weeks": thresholds.volume_min_history}  # fmt: skip
     return evidence
 
 
@@ -577,11 +637,11 @@ def lead_key(kind: str, code: str, party: str | None, extra: str = "") -> str:
     return hashlib.sha256(f"{kind}\x1f{code}\x1f{party or ''}\x1f{extra}".encode()).hexdigest()[:40]
 
 
-def finish(raw: pa.Table) -> pa.Table:
+def finish(raw: pa.Table, thresholds: Thresholds) -> pa.Table:
     """Order leads and turn the rules' columns into evidence JSON and a stable key (per lead, a small table)."""
     raw = raw.sort_by([("kind", "ascending"), ("code", "ascending"), ("party", "ascending")])
     rows = raw.to_pylist()
-    evidence = [json.dumps(_evidence(r), ensure_ascii=False, sort_keys=True) for r in rows]
+    evidence = [json.dumps(_evidence(r, thresholds), ensure_ascii=False, sort_keys=True) for r in rows]
     keys = [lead_key(r["kind"], r["code"], r["party"], r["ref"] if r["kind"] == "unusual_volume" else "") for r in rows]
     ts = pa.timestamp("us", tz="UTC")
     return pa.table(

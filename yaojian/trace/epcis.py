@@ -77,6 +77,8 @@ VOCABULARIES: dict[str, tuple[str, str, frozenset[str]]] = {
     "errorReason": ("ER-", "urn:epcglobal:cbv:er:", frozenset("did_not_occur incorrect_data".split())),
 }
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_TIME = re.compile(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 CURIE_PREFIXES = {"gs1": "https://gs1.org/voc/", "cbv": CBV_WEB, "epcis": "https://ref.gs1.org/epcis/"}
 
 
@@ -219,9 +221,8 @@ class EpcisEvent:
 
     def master_data(self, attribute: str) -> str | None:
         """A CBV master-data attribute from the ILMD (``lotNumber``, ``itemExpirationDate`` …), whichever way the
-        cbvmda namespace was written (XML ``urn:epcglobal:cbv:mda``, JSON-LD ``cbvmda:`` or its expansion)."""
-        names = {f"{{{ns}}}{attribute}" for ns in ("urn:epcglobal:cbv:mda", "urn:epcglobal:cbv:mda:")}
-        names.add(f"cbvmda:{attribute}")
+        cbvmda namespace was written (see :func:`master_data_names`)."""
+        names = master_data_names(attribute)
         return next((n.value for n in self.ilmd if n.name in names), None)
 
     @property
@@ -233,38 +234,58 @@ class EpcisEvent:
         except InvalidOperation:  # a sender misusing our namespace; the event itself stays valid
             return None
 
-    def epc_rows(self, event_hash: str) -> Iterator[dict]:
-        """One flat row per event × EPC (the columnar layout); quantity-only events yield one row per class.
+    def store_values(self) -> tuple:
+        """The event's own columns of the store layout, in :data:`EVENT_COLUMNS` order."""
+        return (
+            self.event_type,
+            self.event_time.astimezone(dt.UTC),
+            self.event_time_zone_offset,
+            self.action,
+            self.biz_step,
+            self.disposition,
+            self.read_point,
+            self.biz_location,
+            self.party("owning_party", "source"),
+            self.party("owning_party", "destination"),
+            self.parent_id,
+            self.master_data("lotNumber"),
+            self.master_data("itemExpirationDate"),
+        )
 
-        ``role`` is epc / parent / child / input / output; lot and expiry come from the ILMD (commissioning)."""
-        base = {
-            "event_hash": event_hash,
-            "event_type": self.event_type,
-            "event_time": self.event_time.astimezone(dt.UTC),
-            "tz_offset": self.event_time_zone_offset,
-            "action": self.action,
-            "biz_step": self.biz_step,
-            "disposition": self.disposition,
-            "read_point": self.read_point,
-            "biz_location": self.biz_location,
-            "source_owner": self.party("owning_party", "source"),
-            "destination_owner": self.party("owning_party", "destination"),
-            "parent_id": self.parent_id,
-            "lot": self.master_data("lotNumber"),
-            "expiry": self.master_data("itemExpirationDate"),
-        }
+    def code_rows(self) -> list[tuple]:
+        """(role, epc, quantity, uom) per EPC, then per quantity element (:data:`CODE_COLUMNS`)."""
         units = self.units
-        for role, epc in self.epcs():
-            yield base | {"role": role, "epc": epc, "quantity": units if role == "epc" else None, "uom": None}
+        rows = [(role, epc, units if role == "epc" else None, None) for role, epc in self.epcs()]
         quantities = (
             ("epc", self.quantity_list),
             ("child", self.child_quantity_list),
             ("input", self.input_quantity_list),
             ("output", self.output_quantity_list),
         )
-        for role, items in quantities:
-            for q in items:
-                yield base | {"role": role, "epc": q.epc_class, "quantity": q.quantity, "uom": q.uom}
+        return rows + [(role, q.epc_class, q.quantity, q.uom) for role, items in quantities for q in items]
+
+    def epc_rows(self, event_hash: str) -> Iterator[dict]:
+        """One flat row per event × EPC (the columnar layout); quantity-only events yield one row per class.
+
+        ``role`` is epc / parent / child / input / output; lot and expiry come from the ILMD (commissioning)."""
+        base = {"event_hash": event_hash, **dict(zip(EVENT_COLUMNS, self.store_values(), strict=True))}
+        for row in self.code_rows():
+            yield base | dict(zip(CODE_COLUMNS, row, strict=True))
+
+
+# Store-layout columns (yaojian.trace.store.SCHEMA) filled once per event, and once per event × code.
+EVENT_COLUMNS = (
+    "event_type", "event_time", "tz_offset", "action", "biz_step", "disposition", "read_point", "biz_location",
+    "source_owner", "destination_owner", "parent_id", "lot", "expiry",
+)  # fmt: skip
+CODE_COLUMNS = ("role", "epc", "quantity", "uom")
+_MDA_NAMESPACES = ("{urn:epcglobal:cbv:mda}", "{urn:epcglobal:cbv:mda:}", "cbvmda:")
+
+
+def master_data_names(attribute: str) -> frozenset[str]:
+    """The names a CBV master-data attribute may have in the ILMD: XML ``urn:epcglobal:cbv:mda``, JSON-LD
+    ``cbvmda:`` or its expansion."""
+    return frozenset(ns + attribute for ns in _MDA_NAMESPACES)
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -273,19 +294,22 @@ class EpcisEvent:
 def parse_time(value: str, where: str) -> dt.datetime:
     """An xsd:dateTime with an explicit offset (EPCIS requires one)."""
     text = str(value).strip()
-    m = re.match(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text)
+    m = _TIME.match(text)
     if not m:
         raise EpcisError(f"{where}时间 {text!r} 不是带时区的 ISO 8601 时间")
     frac = (m.group(2) or ".0")[1:7].ljust(6, "0")
     try:
-        return dt.datetime.fromisoformat(f"{m.group(1)}.{frac}{m.group(3).replace('Z', '+00:00')}")
-    except ValueError:
+        value = dt.datetime.fromisoformat(f"{m.group(1)}.{frac}{m.group(3).replace('Z', '+00:00')}")
+        if value.year in (1, 9999):  # hashed in UTC to the millisecond: at the edges there may be no such form
+            value.astimezone(dt.UTC) + dt.timedelta(microseconds=500)
+    except (ValueError, OverflowError):
         raise EpcisError(f"{where}时间 {text!r} 无效") from None
+    return value
 
 
 def _offset(value: str, where: str) -> str:
     text = str(value).strip()
-    if not re.match(r"^[+-](0\d|1[0-4]):[0-5]\d$", text):
+    if not _OFFSET.match(text):
         raise EpcisError(f"{where}eventTimeZoneOffset {text!r} 应为 ±hh:mm")
     return text
 
@@ -345,27 +369,39 @@ def _bounded_size(data: bytes | str) -> bytes:
     return raw
 
 
+def document_syntax(raw: bytes) -> str:
+    """``xml`` or ``json``, from the first character."""
+    head = raw.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    if head == b"<":
+        return "xml"
+    if head in (b"{", b"["):
+        return "json"
+    raise EpcisError("无法识别的文档格式：既不是 JSON 也不是 XML")
+
+
 def parse_document(data: bytes | str) -> list[EpcisEvent]:
     """Parse an EPCIS 2.0 document (or a single event), JSON/JSON-LD or XML, chosen by its first character."""
     raw = _bounded_size(data)
-    head = raw.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
-    if head == b"<":
-        return parse_xml(raw)
-    if head in (b"{", b"["):
-        return parse_json(raw)
-    raise EpcisError("无法识别的文档格式：既不是 JSON 也不是 XML")
+    return parse_xml(raw) if document_syntax(raw) == "xml" else parse_json(raw)
 
 
 # ---------------------------------------------------------------- JSON / JSON-LD
 
 
-def _check_json_depth(doc) -> None:
-    """Refuse nesting deeper than MAX_DEPTH (containers only, level by level: no recursion on hostile input)."""
-    level, depth = [doc], 1
+def check_json_depth(doc, skip: frozenset[int] = frozenset()) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (containers only, level by level: no recursion on hostile input).
+
+    ``skip``: ids of containers already known to be shallow (events the plain reader took), not walked again."""
+    level, depth = [c for c in (doc,) if isinstance(c, dict | list) and id(c) not in skip], 1
     while level:
         if depth > MAX_DEPTH:
             raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层")
-        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)]
+        level = [
+            c
+            for v in level
+            for c in (v.values() if isinstance(v, dict) else v)
+            if isinstance(c, dict | list) and id(c) not in skip
+        ]
         depth += 1
 
 
@@ -565,22 +601,37 @@ class _JsonReader:
         )
 
 
-def parse_json(data: bytes | str) -> list[EpcisEvent]:
-    raw = _bounded_size(data)
+def load_json(raw: bytes):
+    """The decoded JSON value of a document (not yet checked: see :func:`check_json_depth`, :func:`json_events`)."""
     try:
-        doc = json.loads(raw)
+        return json.loads(raw)
     except RecursionError:  # the C decoder guards its own recursion; far past MAX_DEPTH anyway
         raise EpcisError(f"JSON 嵌套过深：超过上限 {MAX_DEPTH} 层") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise EpcisError(f"JSON 格式错误：{exc}") from None
-    if isinstance(doc, dict | list):
-        _check_json_depth(doc)
+
+
+def event_where(position: int) -> str:
+    """How a refusal names an event: its 1-based position in the document."""
+    return f"第 {position} 个事件："
+
+
+def parse_json(data: bytes | str) -> list[EpcisEvent]:
+    doc = load_json(_bounded_size(data))
+    check_json_depth(doc)
+    reader, events = json_events(doc)
+    return [reader.event(e, event_where(i)) for i, e in enumerate(events, 1)]
+
+
+def json_events(doc) -> tuple[_JsonReader, list]:
+    """The reader of a decoded document (its @context) and its events, still JSON objects; the document itself
+    when it is a single event, as the EPCIS 2.0 capture interface also accepts."""
     if not isinstance(doc, dict):
         raise EpcisError("JSON 文档的根应为对象")
     reader = _JsonReader(doc.get("@context"))
     kind = doc.get("type")
-    if kind in EVENT_TYPES:  # a single event, as the EPCIS 2.0 capture interface also accepts
-        return [reader.event(doc, "第 1 个事件：")]
+    if kind in EVENT_TYPES:
+        return reader, [doc]
     if isinstance(kind, str) and ":" in kind and "eventTime" in doc:
         raise EpcisError(f"扩展事件类型 {kind!r} 不是 EPCIS 2.0 的五种事件类型之一，其含义无法解释，拒收")
     if kind == "EPCISMasterDataDocument":
@@ -591,13 +642,15 @@ def parse_json(data: bytes | str) -> list[EpcisEvent]:
     if not isinstance(body, dict):
         raise EpcisError("EPCIS 文档缺少 epcisBody")
     if kind == "EPCISQueryDocument":
-        body = ((body.get("queryResults") or {}).get("resultsBody")) or {}
+        results = body.get("queryResults")
+        body = results.get("resultsBody") if isinstance(results, dict) else None
+        body = body if isinstance(body, dict) else {}
     events = body.get("eventList")
     if events is None and "event" in body:
         events = [body["event"]]
     if not isinstance(events, list):
         raise EpcisError("epcisBody 缺少 eventList")
-    return [reader.event(e, f"第 {i} 个事件：") for i, e in enumerate(events, 1)]
+    return reader, events
 
 
 # ---------------------------------------------------------------- XML
@@ -806,7 +859,7 @@ def parse_xml(data: bytes | str) -> list[EpcisEvent]:
     events = []
     for wrapper in lists[0]:
         for el in _flatten_extension(wrapper) if wrapper.tag == "extension" else [wrapper]:
-            where = f"第 {len(events) + 1} 个事件："
+            where = event_where(len(events) + 1)
             if el.tag not in EVENT_TYPES:
                 raise EpcisError(f"{where}未知的事件类型 <{el.tag}>")
             events.append(_xml_event(el, where))

@@ -18,15 +18,15 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from .datasets import parse_csv
-from .epcis import EpcisError, EpcisEvent, parse_document
-from .eventhash import event_hash
+from .epcis import EpcisError, EpcisEvent
+from .epcis_fast import EventBatch, read_document
 from .store import COLUMNS, EVENT_ROW_GROUP, INDEX_ROW_GROUP, SCHEMA, Store, new_ingest_id, sql_path
 
 FORMATS = ("epcis", "csv", "parquet")
@@ -77,21 +77,8 @@ def sniff(data: bytes, name: str = "") -> str:
 
 
 def events_table(events: list[EpcisEvent], hashes: list[str], ingest_id: str) -> pa.Table:
-    """The store rows of parsed events (one per event × EPC)."""
-    columns: dict[str, list] = {name: [] for name in COLUMNS}
-    for event, digest in zip(events, hashes, strict=True):
-        rows = list(event.epc_rows(digest))
-        if not rows:  # an event naming no EPC (a sensor reading at a place) keeps one row, role and epc null
-            rows = [
-                row | {"role": None, "epc": None, "quantity": None}
-                for row in replace(event, epc_list=["-"]).epc_rows(digest)
-            ]
-        for row in rows:
-            for name in COLUMNS[:-1]:
-                columns[name].append(row[name])
-            columns["ingest_id"].append(ingest_id)
-    columns["quantity"] = [float(q) if q is not None else None for q in columns["quantity"]]
-    return pa.table(columns, schema=SCHEMA)
+    """The store rows of parsed events (one per event × EPC; an event repeated in the list once)."""
+    return EventBatch.of(events, hashes).table(ingest_id)
 
 
 def connect():
@@ -214,25 +201,18 @@ def commit_rows(store: Store, con, relation: str, ingest_id: str, report: Ingest
 
 
 def ingest_events(
-    events: list[EpcisEvent], store: Store, report: IngestReport, ingest_id: str | None = None
+    events: list[EpcisEvent] | EventBatch, store: Store, report: IngestReport, ingest_id: str | None = None
 ) -> IngestReport:
-    """Hash, de-duplicate within the batch, and commit parsed events."""
+    """Hash, de-duplicate within the batch, and commit parsed events (or a batch the EPCIS reader hashed already)."""
     ingest_id = ingest_id or new_ingest_id()
     report.ingest_id = ingest_id
-    hashes, keep, seen = [], [], set()
-    for event in events:
-        digest = event_hash(event)
-        if digest in seen:
-            report.duplicate += 1
-            continue
-        seen.add(digest)
-        hashes.append(digest)
-        keep.append(event)
-    if not keep:
+    batch = events if isinstance(events, EventBatch) else EventBatch.of(events)
+    report.duplicate += batch.repeated
+    if not batch:
         return report
     con = connect()
     try:
-        con.register("parsed", events_table(keep, hashes, ingest_id))
+        con.register("parsed", batch.table(ingest_id))
         return commit_rows(store, con, "parsed", ingest_id, report)
     finally:
         con.close()
@@ -255,10 +235,10 @@ def ingest_epcis(data: bytes, store: Store, source: str = "EPCIS") -> IngestRepo
     report = IngestReport(source, "epcis")
     with _collector_paused():
         try:
-            events = parse_document(data)
+            batch = read_document(data)  # plain events hashed and flattened as read, the rest through the model
         except EpcisError as exc:
             return report.refuse([exc.reason])
-        return ingest_events(events, store, report)
+        return ingest_events(batch, store, report)
 
 
 def ingest_csv(data: bytes | Path, store: Store, source: str = "CSV", registry=None) -> IngestReport:

@@ -5,9 +5,10 @@ import datetime
 from .leads import scan_and_save
 from .queries import default_engine
 from .store import default_root
+from .thresholds import active_config
 
 
 def daily(as_of: datetime.date, now: datetime.datetime) -> str:
     result = scan_and_save(default_root(), engine=default_engine())
     saved = f"，新增 {result.saved.created} 条" if result.saved else ""
-    return f"追溯异常线索 {result.table.num_rows} 条{saved}"
+    return f"追溯异常线索 {result.table.num_rows} 条{saved}（线索阈值 v{active_config().version}）"

@@ -177,8 +177,9 @@ class ScanResult:
 
 
 def scan_and_save(root, *, engine: str = "duckdb", save: bool = True, actor=None) -> ScanResult:
-    """One anomaly scan over the store at ``root`` with the registry's products and licences, its leads put in
-    the queue 线索队列 (run by ``yaojian trace scan`` and the nightly job). An empty store finds nothing."""
+    """One anomaly scan over the store at ``root`` with the registry's products and licences and the published
+    thresholds (their version goes into each lead's evidence), its leads put in the queue 线索队列 (run by
+    ``yaojian trace scan`` and the nightly job). An empty store finds nothing."""
     from .anomalies import run_scan
     from .store import Store
 

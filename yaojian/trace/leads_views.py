@@ -17,8 +17,8 @@ from yaojian.core.models import User
 from yaojian.core.views_generic import ObjectListView, RecordTable, ScopedMixin, field_rows
 from yaojian.registry.models import Enterprise
 
-from . import leads
-from .models import CLOSED_STATUSES, LeadKind, LeadStatus, TraceLead
+from . import leads, thresholds
+from .models import CLOSED_STATUSES, LeadKind, LeadStatus, ThresholdConfig, TraceLead
 
 
 class LeadFilterSet(RegulatedFilterSet):
@@ -165,3 +165,35 @@ class EnterpriseLeadsView(ScopedMixin, View):
             "latest": qs.select_related("assignee")[: self.latest],
         }
         return render(request, "trace/leads/_enterprise.html", context)
+
+
+class ThresholdView(ScopedMixin, View):
+    """追溯线索阈值: the active version and the history (lead readers); a new version (who may raise leads)."""
+
+    model = ThresholdConfig
+
+    def get(self, request):
+        config = thresholds.active_config()
+        return self.render_page(thresholds.ThresholdForm(initial={**thresholds.thresholds_of(config).values()}))
+
+    def post(self, request):
+        if not self.can(access.ADD):
+            raise PermissionDenied("无此操作权限")
+        form = thresholds.ThresholdForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(form, status=400)
+        config = thresholds.publish_thresholds(form.values(), actor=request.user, note=form.cleaned_data["note"])
+        messages.success(request, f"已启用追溯线索阈值 v{config.version}，下次扫描起生效")
+        return redirect("trace:thresholds")
+
+    def render_page(self, form, status=200):
+        config = thresholds.active_config()
+        values = thresholds.thresholds_of(config).values()
+        context = {
+            "config": config,
+            "parameters": [(label, values[name]) for name, label, *_ in thresholds.PARAMETERS],
+            "versions": ThresholdConfig.objects.select_related("created_by")[:20],
+            "form": form,
+            "can_change": self.can(access.ADD),
+        }
+        return render(self.request, "trace/leads/thresholds.html", context, status=status)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from yaojian.core.models import VersionedParameters
 from yaojian.registry.models import Enterprise
 
 from .anomalies import KIND_LABELS
@@ -117,3 +118,14 @@ class TraceEvent(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+class ThresholdConfig(VersionedParameters):
+    """A version of the anomaly scans' thresholds 线索阈值版本 (speed, volumes); one is active, each lead's evidence
+    names the version it was found with. Values and defaults: :class:`yaojian.trace.anomalies.Thresholds`."""
+
+    class Meta(VersionedParameters.Meta):
+        verbose_name = verbose_name_plural = "追溯线索阈值"
+
+    def __str__(self):
+        return f"追溯线索阈值 v{self.version}"

@@ -16,4 +16,5 @@ urlpatterns: list = [
     path("leads/", leads_views.LeadListView.as_view(), name="tracelead-list"),
     path("leads/<int:pk>/", leads_views.LeadDetailView.as_view(), name="tracelead-detail"),
     path("leads/enterprise/<int:pk>/", leads_views.EnterpriseLeadsView.as_view(), name="enterprise-leads"),
+    path("leads/thresholds/", leads_views.ThresholdView.as_view(), name="thresholds"),
 ]

@@ -82,6 +82,7 @@ READERS = {
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
     "trace.traceevent": REGULATORS | {"inspector"},
+    "trace.thresholdconfig": REGULATORS | {"inspector"},
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": REGULATORS | {"adr_analyst"},
@@ -108,6 +109,7 @@ WRITERS = {
     "signals.signal": REGULATORS | {"adr_analyst"},
     "trace.tracelead": REGULATORS | {"inspector"},
     "trace.traceevent": REGULATORS,
+    "trace.thresholdconfig": REGULATORS,
     "adr.reactionterm": REGULATORS | {"adr_analyst"},
     "casework.duplicatecandidate": REGULATORS | {"adr_analyst"},
     "casework.caseworkconfig": {"admin"},
@@ -239,6 +241,7 @@ ROUTES: dict[str, Route] = {
     "trace:tracelead-list": Route("page-list", "trace.tracelead"),
     "trace:tracelead-detail": Route("page-case", "trace.tracelead"),
     "trace:enterprise-leads": Route("page-detail", "trace.tracelead", "registry.enterprise"),
+    "trace:thresholds": Route("page-config", "trace.thresholdconfig"),
     # 药品追溯 event store pages: queries for readers, the upload for writers, the public code query for anyone.
     "trace:public-query": Route("page-public"),
     "trace:code": Route("page-list", "trace.traceevent"),
