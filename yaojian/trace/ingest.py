@@ -283,20 +283,26 @@ def ingest_parquet(paths: list[Path | str], store: Store, source: str | None = N
         files = ", ".join(f"'{sql_path(p)}'" for p in paths)
         try:
             con.execute(f"CREATE OR REPLACE VIEW src AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
-            present = {row[0] for row in con.execute("DESCRIBE src").fetchall()}
+            present = {row[0]: row[1] for row in con.execute("DESCRIBE src").fetchall()}
         except duckdb.Error as exc:
             return report.refuse([f"不是可读的 Parquet 文件：{str(exc).splitlines()[0]}"])
         missing = [c for c in REQUIRED_PARQUET if c not in present]
         if missing:
             return report.refuse([f"Parquet 文件缺少必需列 {'、'.join(missing)}（存储约定见 yaojian/trace/store.py）"])
-        casts = ", ".join(
-            f"CAST({name if name in present else 'NULL'} AS {_duck_type(SCHEMA.field(name).type)}) AS {name}"
-            for name in COLUMNS
-        )
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE parquet_rows AS SELECT {casts} FROM src")
-        except duckdb.Error as exc:
-            return report.refuse([f"Parquet 列类型不符合存储约定：{str(exc).splitlines()[0]}"])
+        wanted = {name: _duck_type(SCHEMA.field(name).type) for name in COLUMNS}
+        described = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}  # DESCRIBE's name for the type
+        if all(present.get(name) == described.get(kind, kind) for name, kind in wanted.items()):
+            # Already the layout's types (another store's files): read in place by each step, nothing can fail to
+            # cast, and only the columns each step needs are decoded.
+            con.execute(f"CREATE OR REPLACE TEMP VIEW parquet_rows AS SELECT {', '.join(COLUMNS)} FROM src")
+        else:
+            casts = ", ".join(
+                f"CAST({name if name in present else 'NULL'} AS {kind}) AS {name}" for name, kind in wanted.items()
+            )
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE parquet_rows AS SELECT {casts} FROM src")
+            except duckdb.Error as exc:
+                return report.refuse([f"Parquet 列类型不符合存储约定：{str(exc).splitlines()[0]}"])
         bad = con.execute(
             "SELECT count(*) FROM parquet_rows WHERE event_hash IS NULL OR event_time IS NULL"
         ).fetchone()[0]
