@@ -3,6 +3,7 @@
 from django import forms
 
 from yaojian.adr.models import ReactionTerm
+from yaojian.core.forms import ParametersForm
 from yaojian.core.views_generic import label_blank_choice
 
 from .models import DEFAULTS
@@ -65,17 +66,10 @@ PARAMETERS = (
 LABELS = {name: label for name, label, *_ in PARAMETERS}
 
 
-class ConfigForm(forms.Form):
+class ConfigForm(ParametersForm):
     """A new version of the case-work parameters 病例处理参数; weights must sum to 1."""
 
-    note = forms.CharField(label="修订说明", max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, label, kind, low, high in PARAMETERS:
-            field_class = forms.IntegerField if kind is int else forms.FloatField
-            self.fields[name] = field_class(label=label, min_value=low, max_value=high)
-        self.order_fields([name for name, *_ in PARAMETERS] + ["note"])
+    parameter_fields = PARAMETERS
 
     def clean(self):
         data = super().clean()
@@ -83,6 +77,3 @@ class ConfigForm(forms.Form):
         if all(w is not None for w in weights) and abs(sum(weights) - 1) > 1e-6:
             raise forms.ValidationError(f"各项权重之和应为 1（现为 {sum(weights):.3f}）")
         return data
-
-    def parameters(self) -> dict:
-        return {name: self.cleaned_data[name] for name, *_ in PARAMETERS}

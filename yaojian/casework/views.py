@@ -252,7 +252,7 @@ class ConfigView(ScopedMixin, View):
         form = forms.ConfigForm(request.POST)
         if not form.is_valid():
             return self.render_page(form, status=400)
-        config = publish_config(form.parameters(), actor=request.user, note=form.cleaned_data["note"])
+        config = publish_config(form.values(), actor=request.user, note=form.cleaned_data["note"])
         messages.success(request, f"已启用病例处理参数 v{config.version}")
         return redirect("casework:config")
 

@@ -139,3 +139,12 @@ def build_world() -> World:
         "auditor": make_user("auditor", Role.AUDITOR, "320106"),
     }
     return world
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Browser tests: sign in through the login page as one of the world's users and land on the home page."""
+    page.goto(base_url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")

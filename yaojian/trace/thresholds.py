@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from yaojian.core import access
+from yaojian.core.forms import ParametersForm
 from yaojian.core.services import publish_version
 
 from .anomalies import Thresholds
@@ -66,17 +66,7 @@ def publish_thresholds(values: dict, *, actor, note: str = "") -> ThresholdConfi
     return publish_version(current, merged, actor=actor, note=note)
 
 
-class ThresholdForm(forms.Form):
+class ThresholdForm(ParametersForm):
     """A new version of the thresholds 线索阈值, each within its range."""
 
-    note = forms.CharField(label="修订说明", max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, label, kind, low, high in PARAMETERS:
-            field_class = forms.IntegerField if kind is int else forms.FloatField
-            self.fields[name] = field_class(label=label, min_value=low, max_value=high)
-        self.order_fields([name for name, *_ in PARAMETERS] + ["note"])
-
-    def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name, *_ in PARAMETERS}
+    parameter_fields = PARAMETERS

@@ -3,7 +3,7 @@
 import pytest
 
 from yaojian.adr.models import AdrReport
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 
 
@@ -11,11 +11,7 @@ from yaojian.core.tests.test_browser import ARTIFACTS
 def test_case_form_on_a_phone(transactional_db, live_server, world, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     page.goto(live_server.url + "/adr/add/")
     # Nothing wider than the screen: every field is reachable without sideways scrolling.
     form_width = page.evaluate("document.querySelector('form.edit-form').getBoundingClientRect().right")

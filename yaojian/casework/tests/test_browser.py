@@ -7,7 +7,7 @@ import pytest
 from yaojian.adr.models import AdrReaction, AdrReport
 from yaojian.casework import coding
 from yaojian.casework.dictionary import load_project_dictionary
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 
 from .cases import add_case
@@ -23,11 +23,7 @@ def test_coding_queue_and_duplicate_review(transactional_db, live_server, world,
     coding.code_pending()
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "adr_analyst")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "adr_analyst")
     page.click("nav.menu >> text=编码队列")
     page.wait_for_selector("table.queue >> text=手足口周发麻感")
     search = page.locator("table.queue input[name=term_q]").first

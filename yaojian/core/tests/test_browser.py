@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[3] / "test-artifacts"
 
@@ -12,11 +12,7 @@ ARTIFACTS = pathlib.Path(__file__).resolve().parents[3] / "test-artifacts"
 @pytest.mark.browser
 def test_dossier_in_a_browser(transactional_db, live_server, world, page):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     assert page.locator(".tag").first.inner_text() == world.users["district"].level_label
 
     page.click("text=企业档案")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 from yaojian.pharmacy import demo
 
@@ -15,11 +15,7 @@ def test_alert_chart_and_response_board(transactional_db, live_server, shops, pa
     ARTIFACTS.mkdir(exist_ok=True)
     day = AS_OF.isoformat()
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     page.click("nav.menu >> text=智慧药店")
     page.goto(f"{live_server.url}/pharmacy/?day={day}")
     page.wait_for_selector("#district-treemap canvas")

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 from yaojian.risk import actions, services
 from yaojian.risk.tests.test_engine import add_inspection
@@ -20,11 +20,7 @@ def test_yellow_warning_in_a_browser(transactional_db, live_server, world, page)
     actions.apply_rules(as_of=today)
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     page.goto(live_server.url + ent.get_absolute_url())
     # The dossier opens on 风险画像 with the factor explanation in words and as a chart.
     page.wait_for_selector("[data-current-tab=risk]")
@@ -54,11 +50,7 @@ def test_product_risk_on_the_product_page_in_a_browser(transactional_db, live_se
     services.recompute(as_of=today)
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     # From the dashboard's top products to the product page 一品一链 and its risk panel.
     page.goto(live_server.url + "/risk/")
     page.click(f"text={product.name}")

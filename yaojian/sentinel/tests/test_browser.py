@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 from yaojian.sentinel import detection, services
 from yaojian.sentinel.models import Layer
@@ -26,11 +26,7 @@ def test_response_board_countdowns_and_task(transactional_db, live_server, sites
     services.escalate(now=timezone.now())
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "city")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "city")
     page.click("nav.menu >> text=应急处置")
     page.wait_for_selector(f"[data-testid=response-{fresh.response.pk}]")
     fresh_card = page.locator(f"[data-testid=response-{fresh.response.pk}] [data-testid=task-verify] .countdown")

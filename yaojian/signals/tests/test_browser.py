@@ -2,7 +2,7 @@
 
 import pytest
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 
 from .. import services
@@ -16,11 +16,7 @@ def test_open_a_signal_and_its_case_series(transactional_db, live_server, world,
     services.run_signals(world.users["adr_analyst"], division_prefix="320106", criteria=PRR_ONLY, **PERIOD)
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "adr_analyst")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "adr_analyst")
     page.click("nav.menu >> text=信号检测")
     page.wait_for_selector("table >> text=gulou阿莫西林胶囊")
     page.screenshot(path=str(ARTIFACTS / "signal-list.png"), full_page=True)
@@ -53,11 +49,7 @@ def test_open_a_signal_and_its_case_series(transactional_db, live_server, world,
 @pytest.mark.browser
 def test_new_run_from_the_form(transactional_db, live_server, world, page):
     build_cases(world)
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     page.goto(live_server.url + "/signals/runs/add/")
     page.fill("input[name=date_from]", "2025-01-01")
     page.fill("input[name=date_to]", "2025-12-31")

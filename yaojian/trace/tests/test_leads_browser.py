@@ -3,7 +3,7 @@ then publishes a new version of the scan thresholds."""
 
 import pytest
 
-from yaojian.core.testing import PASSWORD
+from yaojian.core.testing import sign_in
 from yaojian.core.tests.test_browser import ARTIFACTS
 from yaojian.trace import leads, thresholds
 from yaojian.trace.models import LeadStatus, TraceLead
@@ -18,11 +18,7 @@ def test_regulator_works_a_lead_and_publishes_thresholds(transactional_db, live_
     leads.save_leads(_scan_sold_twice(tmp_path, party), actor=None)  # one duplicate sale, one unreceived sale
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", "district")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "district")
     page.click("nav.menu >> text=追溯线索")
     page.wait_for_selector("text=共 2 条")
     page.select_option("select[name=kind]", "duplicate_sale")
