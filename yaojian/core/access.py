@@ -75,6 +75,11 @@ for _role in list(PERMISSIONS):
             "risk.productriskassessment": PERMISSIONS[_role]["risk.riskassessment"]
         }
 
+# Packaging levels 药品包装规格/药品标识码: part of the product, with the product's rights for each role.
+for _role in list(PERMISSIONS):
+    if "registry.product" in PERMISSIONS[_role]:
+        PERMISSIONS[_role] = PERMISSIONS[_role] | {"registry.productpackage": PERMISSIONS[_role]["registry.product"]}
+
 # Trace leads 追溯线索 (anomaly scans): regulators handle them; inspectors read and record handling steps.
 PERMISSIONS[Role.ADMIN] |= {"trace.tracelead": ALL}
 PERMISSIONS[Role.REGULATOR] |= {"trace.tracelead": ALL}

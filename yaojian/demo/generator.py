@@ -32,7 +32,8 @@ from yaojian.core.models import Division
 from yaojian.credit.models import CreditRating
 from yaojian.enforcement.models import Penalty
 from yaojian.inspections.models import Defect, Inspection
-from yaojian.registry.models import Batch, Enterprise, Licence, Product, Registration
+from yaojian.registry.models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
+from yaojian.registry.packaging import default_packages
 from yaojian.sampling.models import SamplingTest
 
 from . import vocabulary as V
@@ -284,6 +285,7 @@ def _products(rng, plan, spec, enterprises, start):
             seen.add(product.approval_number)
             unique.append(product)
     products = _bulk(Product, unique, plan)
+    _packages(plan, products)
     registrations = [
         Registration(
             product_id=p.pk,
@@ -320,6 +322,23 @@ def _products(rng, plan, spec, enterprises, start):
     for b in batches:
         by_product.setdefault(b.product_id, []).append(b)
     return products, by_product
+
+
+def _packages(plan, products) -> None:
+    """The three packaging levels 药品包装规格 of each drug with their 药品标识码 (allocated from the product key);
+    a code already registered (keys wrap past 300,000) is left out rather than reused."""
+    taken = set(ProductPackage.objects.values_list("identifier", flat=True))
+    packages = []
+    for p in products:
+        if p.category != "drug":
+            continue
+        for values in default_packages(p.pk, p.specification):
+            if values["identifier"] not in taken:
+                taken.add(values["identifier"])
+                packages.append(
+                    ProductPackage(product=p, division_code=p.division_code, import_batch=plan.generation_id, **values)
+                )
+    _bulk(ProductPackage, packages, plan)
 
 
 LICENCE_TYPES = {

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 
 from yaojian.core import identifiers
+from yaojian.registry.choices import PackageLevel
+from yaojian.registry.packaging import level_errors, validate_identifier
 
 from . import parsing as p
 
@@ -80,6 +83,22 @@ def _check_product(values):
         if reason:
             return [("批准文号/注册证号/备案号", f"编号与产品类别不符：{reason}")]
     return []
+
+
+def _package_identifier(value) -> str:
+    """药品标识码: 7 digits by the trace code's structure rules (yaojian.registry.packaging)."""
+    result = p.code(20)(value)
+    try:
+        validate_identifier(result)
+    except ValidationError as exc:
+        raise p.CellError(exc.messages[0]) from None
+    return result
+
+
+def _check_package(values):
+    headers = {"split_units": "拆零单位数", "units_per_pack": "内含下级包装数"}
+    errors = level_errors(values.get("level"), values.get("split_units"), values.get("units_per_pack"))
+    return [(headers[name], reason) for name, reason in errors.items()]
 
 
 ENT = "企业统一社会信用代码"
@@ -186,6 +205,23 @@ def _specs() -> dict[str, Spec]:
             key=("产品批准文号", "批号"),
             division_from="产品批准文号",
             row_check=_check_dates("manufactured_on", "expires_on", "生产日期", "有效期至"),
+        ),
+        Spec(
+            "package",
+            "registry.ProductPackage",
+            "药品包装规格（药品标识码）",
+            (
+                C("产品批准文号", "product", p.approval_number, True, ref="product", example=APPROVAL_EXAMPLE),
+                C("包装级别", "level", p.choice(PackageLevel.choices), True, example="最小销售单元"),
+                C("药品标识码", "identifier", _package_identifier, True, example="8100001", help="7位数字，以8开头"),
+                C("包装规格", "package_specification", p.text(128), example="24粒/盒"),
+                C("内含下级包装数", "units_per_pack", p.integer(1), help="中包装、外箱适用"),
+                C("拆零单位数", "split_units", p.integer(1, 32767), example="24", help="最小销售单元适用"),
+                C("启用", "is_active", p.boolean, example="是"),
+            ),
+            key=("药品标识码",),
+            division_from="产品批准文号",
+            row_check=_check_package,
         ),
         Spec(
             "inspection",

@@ -6,7 +6,7 @@ from yaojian.core.filtersets import RegulatedFilterSet
 from yaojian.credit.models import CreditGrade, CreditRating
 
 from .choices import EnterpriseStatus, EnterpriseType, LicenceStatus, LicenceType, ProductCategory
-from .models import Batch, Enterprise, Licence, Product, Registration
+from .models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
 
 LICENCE_STATE_CHOICES = [
     ("valid", "持有有效许可证"),
@@ -106,3 +106,11 @@ class BatchFilterSet(RegulatedFilterSet):
     class Meta:
         model = Batch
         fields = ["q", "division", "product"]
+
+
+class ProductPackageFilterSet(RegulatedFilterSet):
+    search_fields = ("identifier", "product__name", "product__approval_number")
+
+    class Meta:
+        model = ProductPackage
+        fields = ["q", "division", "product", "level", "is_active"]

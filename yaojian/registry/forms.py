@@ -2,7 +2,7 @@
 
 from yaojian.core.views_generic import ScopedModelForm
 
-from .models import Batch, Enterprise, Licence, Product, Registration
+from .models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
 
 
 class EnterpriseForm(ScopedModelForm):
@@ -32,4 +32,10 @@ class RegistrationForm(ScopedModelForm):
 class BatchForm(ScopedModelForm):
     class Meta:
         model = Batch
+        fields = "__all__"
+
+
+class ProductPackageForm(ScopedModelForm):
+    class Meta:
+        model = ProductPackage
         fields = "__all__"

@@ -1,4 +1,4 @@
-"""Registry 主体与品种档案: enterprises, licences, products, registrations, batches."""
+"""Registry 主体与品种档案: enterprises, licences, products with their packaging levels, registrations, batches."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -16,10 +16,12 @@ from .choices import (
     EnterpriseType,
     LicenceStatus,
     LicenceType,
+    PackageLevel,
     ProductCategory,
     RegistrationKind,
     RegistrationStatus,
 )
+from .packaging import level_errors, validate_identifier
 
 
 def validate_uscc(value):
@@ -217,3 +219,42 @@ class Batch(RegulatedModel):
 
     def resolve_division_code(self) -> str:
         return self.product.division_code or self.product.resolve_division_code()
+
+
+class ProductPackage(RegulatedModel):
+    """Packaging level 药品包装规格 of a drug and its 药品标识码, the first 7 digits of its 药品追溯码 at this level."""
+
+    product = models.ForeignKey(Product, verbose_name="产品", on_delete=models.PROTECT, related_name="packages")
+    level = models.PositiveSmallIntegerField("包装级别", choices=PackageLevel.choices)
+    identifier = models.CharField("药品标识码", max_length=7, unique=True, validators=[validate_identifier])
+    package_specification = models.CharField("包装规格", max_length=128, blank=True, help_text="如 24粒/盒、20盒/箱")
+    units_per_pack = models.PositiveIntegerField(
+        "内含下级包装数", null=True, blank=True, help_text="中包装、外箱内含的下一级包装数量"
+    )
+    split_units = models.PositiveSmallIntegerField(
+        "拆零单位数", null=True, blank=True, help_text="最小销售单元可拆零销售的单位数（医保拆零扫码上限）"
+    )
+    is_active = models.BooleanField("启用", default=True)
+
+    scope_enterprise_fields = ("product__holder_id", "product__manufacturer_id")
+
+    class Meta:
+        ordering = ["product", "level"]
+        verbose_name = verbose_name_plural = "药品包装规格"
+        constraints = [models.UniqueConstraint(fields=["product", "level"], name="package_level_per_product")]
+
+    def __str__(self):
+        return f"{self.product} {self.get_level_display()} {self.identifier}"
+
+    def get_absolute_url(self):
+        return reverse("registry:product-detail", args=[self.product_id])
+
+    def resolve_division_code(self) -> str:
+        return self.product.division_code or self.product.resolve_division_code()
+
+    def clean(self):
+        errors = level_errors(self.level, self.split_units, self.units_per_pack)
+        if self.product_id and self.product.category != ProductCategory.DRUG:
+            errors["product"] = "药品标识码只用于药品"
+        if errors:
+            raise ValidationError(errors)

@@ -4,7 +4,7 @@ import django_tables2 as tables
 
 from yaojian.core.views_generic import ROW_ACTIONS, RecordTable
 
-from .models import Batch, Enterprise, Licence, Product, Registration
+from .models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
 
 
 class EnterpriseTable(RecordTable):
@@ -49,3 +49,19 @@ class BatchTable(RecordTable):
     class Meta(RecordTable.Meta):
         model = Batch
         fields = ("batch_number", "manufactured_on", "expires_on", "quantity", "actions")
+
+
+class ProductPackageTable(RecordTable):
+    actions = ROW_ACTIONS
+
+    class Meta(RecordTable.Meta):
+        model = ProductPackage
+        fields = (
+            "level",
+            "identifier",
+            "package_specification",
+            "units_per_pack",
+            "split_units",
+            "is_active",
+            "actions",
+        )

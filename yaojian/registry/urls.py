@@ -3,7 +3,7 @@ from django.urls import path
 from yaojian.core.views_generic import child_urls, record_urls
 
 from . import views
-from .models import Batch, Enterprise, Licence, Product, Registration
+from .models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
 
 app_name = "registry"
 
@@ -41,4 +41,11 @@ urlpatterns = [
         plural="registrations",
     ),
     *child_urls(Batch, views.BatchEditView, views.BatchDeleteView, parent="products", plural="batches"),
+    *child_urls(
+        ProductPackage,
+        views.ProductPackageEditView,
+        views.ProductPackageDeleteView,
+        parent="products",
+        plural="packages",
+    ),
 ]

@@ -39,9 +39,9 @@ from yaojian.signals.models import Signal
 from yaojian.trace.models import TraceLead
 
 from . import filtersets, forms
-from .choices import LicenceStatus
-from .models import Batch, Enterprise, Licence, Product, Registration
-from .tables import BatchTable, EnterpriseTable, LicenceTable, ProductTable, RegistrationTable
+from .choices import LicenceStatus, ProductCategory
+from .models import Batch, Enterprise, Licence, Product, ProductPackage, Registration
+from .tables import BatchTable, EnterpriseTable, LicenceTable, ProductPackageTable, ProductTable, RegistrationTable
 
 
 class EnterpriseListView(ObjectListView):
@@ -116,6 +116,7 @@ TABS = [
 TABS_BY_NAME = {tab.name: tab for tab in TABS}
 # Every kind of record that hangs off an enterprise, for its history 历史记录.
 HISTORY_MODELS = (Enterprise, Licence, Product, Registration, Batch, Inspection, Defect, SamplingTest) + (
+    ProductPackage,
     AdrReport,
     Complaint,
     Penalty,
@@ -337,6 +338,9 @@ class ProductDetailView(ObjectDetailView):
         return {
             "registrations": _chain_table(request, RegistrationTable, product.registrations.all(), "reg-", readonly),
             "batches": _chain_table(request, BatchTable, product.batches.all(), "bat-", readonly),
+            "packages": _chain_table(request, ProductPackageTable, product.packages.all(), "pkg-", readonly)
+            if product.category == ProductCategory.DRUG
+            else None,
             "linked": linked,
             "can_change": self.can(access.CHANGE),
             "risk_attributes": product.risk_attributes,
@@ -373,4 +377,15 @@ class BatchEditView(ObjectEditView):
 
 class BatchDeleteView(ObjectDeleteView):
     model = Batch
+    returns_to_parent = True
+
+
+class ProductPackageEditView(ObjectEditView):
+    model = ProductPackage
+    form_class = forms.ProductPackageForm
+    parent_field = "product"
+
+
+class ProductPackageDeleteView(ObjectDeleteView):
+    model = ProductPackage
     returns_to_parent = True

@@ -75,17 +75,22 @@ class World:
     retail_rx: np.ndarray  # bool per retailer: licence covers prescription drugs
     hospitals: np.ndarray
     far: np.ndarray  # parties ≥ FAR_KM from home, receivers of the impossible-transit plants
-    product_ids: np.ndarray  # 药品标识码 of the unit (7 digits); case/pallet levels derived by level_id
+    product_ids: np.ndarray  # 药品标识码 of the unit (7 digits); case/pallet levels by ids_at
     product_maker: np.ndarray  # index into manufacturers
     product_rx: np.ndarray
     product_controlled: np.ndarray
     product_units: np.ndarray  # split units per pack (1 = sold whole)
     unlicensed: np.ndarray  # parties the registry knows whose licence does not cover prescription drugs
+    package_ids: np.ndarray | None = None  # (products, 3) registry 药品标识码 by level; None: derived by level_id
+
+    def ids_at(self, level: int) -> np.ndarray:
+        """药品标识码 of every product at a packaging level: the registry's, or derived from the unit's."""
+        return level_id(self.product_ids, level) if self.package_ids is None else self.package_ids[:, level]
 
     def products_table(self) -> pa.Table:
         """Product table for the scan: one row per 药品标识码 and packaging level (unit, case, pallet)."""
         n = len(self.product_ids)
-        ids = [level_id(self.product_ids, level) for level in (0, 1, 2)]
+        ids = [self.ids_at(level) for level in (0, 1, 2)]
         return pa.table(
             {
                 "code": pa.array(np.concatenate(ids)),
@@ -182,7 +187,7 @@ def registry_world(seed: int, home: str | None = None) -> World:
     from yaojian.registry.choices import EnterpriseType, ProductCategory
     from yaojian.registry.models import Enterprise, Product
 
-    from .leads import product_identifier, registry_tables
+    from .leads import registry_tables
 
     products_table, licences_table = registry_tables()
     licensed = {r["party"]: r for r in licences_table.to_pylist() if r["drug_ok"]}
@@ -199,18 +204,24 @@ def registry_world(seed: int, home: str | None = None) -> World:
     drugs = list(
         Product.objects.filter(category=ProductCategory.DRUG, manufacturer__isnull=False)
         .order_by("pk")
-        .values_list("pk", "manufacturer__credit_code")
+        .values_list("approval_number", "manufacturer__credit_code")
     )
     makers = {m: i for i, m in enumerate(found["manufacturers"])}
-    drugs = [(pk, makers[PARTY_URN + c]) for pk, c in drugs if PARTY_URN + c in makers]
+    # The registry's 药品标识码 per packaging level; a drug without all three active levels is left out.
+    levels = {(r["product"], r["level"]): r for r in products_table.to_pylist()}
+    drugs = [
+        (approval, makers[PARTY_URN + c])
+        for approval, c in drugs
+        if PARTY_URN + c in makers and all((approval, level) in levels for level in (0, 1, 2))
+    ]
     if not drugs or any(len(found[r]) == 0 for r in roles) or home is None and not len(found["retailers"]):
         return synthetic_parties(10**6, seed, home or "32")
     home = home or found["retailers"][0][len(PARTY_URN) + 2 : len(PARTY_URN) + 4]
     far = synthetic_parties(10**5, seed, home).far
-    attributes = {r["code"]: r for r in products_table.to_pylist()}
-    ids = np.array([product_identifier(pk) for pk, _ in drugs])
-    rx = np.array([attributes[i]["rx"] for i in ids])
-    controlled = np.array([attributes[i]["controlled"] for i in ids])
+    package_ids = np.array([[levels[(approval, level)]["code"] for level in (0, 1, 2)] for approval, _ in drugs])
+    units = [levels[(approval, 0)] for approval, _ in drugs]
+    rx = np.array([u["rx"] for u in units])
+    controlled = np.array([u["controlled"] for u in units])
     # Controlled drugs go to hospitals only; without a licensed hospital they are left out.
     return World(
         manufacturers=found["manufacturers"],
@@ -219,12 +230,13 @@ def registry_world(seed: int, home: str | None = None) -> World:
         retail_rx=np.array([licensed[p]["rx_ok"] for p in found["retailers"]]),
         hospitals=found["hospitals"],
         far=far,
-        product_ids=ids,
+        product_ids=package_ids[:, 0],
         product_maker=np.array([m for _, m in drugs]),
         product_rx=rx | controlled,
         product_controlled=controlled,
-        product_units=np.array([attributes[i]["units"] or 1 for i in ids], dtype=np.int32),
+        product_units=np.array([u["units"] or 1 for u in units], dtype=np.int32),
         unlicensed=np.array([r["party"] for r in licences_table.to_pylist() if not r["rx_ok"]]),
+        package_ids=package_ids,
     )
 
 
@@ -437,7 +449,7 @@ def _chunk(b: _Rows, w: World, pallets: np.ndarray, plan: Plan, rng, t0: int, da
         if sel.any() and len(pool):
             product[sel] = rng.choice(pool, sel.sum())
     maker = w.manufacturers[w.product_maker[product]]
-    unit_pid, case_pid, pal_pid = (level_id(w.product_ids, lvl)[product] for lvl in (0, 1, 2))
+    unit_pid, case_pid, pal_pid = (w.ids_at(lvl)[product] for lvl in (0, 1, 2))
 
     # Times (µs since epoch, UTC). Manufacture leaves ≥ 100 days of window for the whole chain.
     mfg = t0 + rng.integers(0, max(1, days - 100), n_pal) * DAY + rng.integers(8 * HOUR, 18 * HOUR, n_pal)

@@ -21,7 +21,7 @@ from yaojian.core.choices import AuditAction
 from yaojian.core.models import Division
 from yaojian.core.services import notify_changed
 from yaojian.registry.choices import LicenceStatus, LicenceType, ProductCategory
-from yaojian.registry.models import Enterprise, Licence, Product
+from yaojian.registry.models import Enterprise, Licence, ProductPackage
 
 from .anomalies import KIND_LABELS, LICENCES_SCHEMA, PARTY_PREFIX, PRODUCTS_SCHEMA
 from .models import CLOSED_STATUSES, LeadStatus, TraceLead, TraceLeadStep
@@ -31,38 +31,31 @@ CHUNK = 2000
 # ---------------------------------------------------------------- registry tables for the scan 主数据
 
 
-def product_identifier(product_pk: int, level: int = 0) -> str:
-    """药品标识码 of a registry product at a packaging level (0 unit, 1 case, 2 pallet).
-
-    The registry has no 药品标识码 field yet, so generated flows and the scan share this derivation from the
-    product's key: 8, a digit 0–2 raised by 3 per level, five digits of the key."""
-    return f"8{(product_pk // 100_000) % 3 + 3 * level}{product_pk % 100_000:05d}"
-
-
-_SPLIT_UNITS = re.compile(r"[×xX*]\s*(\d{1,4})")  # "0.25g×24片/盒" → 24 split units per pack
-
-
 def registry_tables(as_of: dt.date | None = None) -> tuple[pa.Table, pa.Table]:
     """(products, licences) for :func:`yaojian.trace.anomalies.run_scan` from the platform database.
 
     Licences valid on ``as_of`` decide what a party may receive: any drug licence → drugs; wholesale,
     manufacturing, medical institution or a retail scope naming 处方药 (not only 非处方药) → prescription
     drugs; manufacturing, medical institution or a scope naming 麻醉/精神药品 → controlled drugs. Every enterprise
-    is listed, so one with no valid drug licence counts as unlicensed."""
+    is listed, so one with no valid drug licence counts as unlicensed. Products are the registry's active packaging
+    levels 药品包装规格: one row per 药品标识码, with its level and, for the unit of sale, its split units 拆零."""
     as_of = as_of or timezone.localdate()
     products = {name: [] for name in PRODUCTS_SCHEMA.names}
-    rows = Product.objects.filter(category=ProductCategory.DRUG).values_list(
-        "pk", "approval_number", "is_prescription", "is_narcotic_psychotropic", "specification"
+    rows = ProductPackage.objects.filter(is_active=True, product__category=ProductCategory.DRUG).values_list(
+        "identifier",
+        "product__approval_number",
+        "level",
+        "product__is_prescription",
+        "product__is_narcotic_psychotropic",
+        "split_units",
     )
-    for pk, approval, rx, controlled, spec in rows.iterator(chunk_size=CHUNK):
-        split = _SPLIT_UNITS.search(spec or "")
-        for level in (0, 1, 2):
-            products["code"].append(product_identifier(pk, level))
-            products["product"].append(approval)
-            products["level"].append(level)
-            products["rx"].append(rx)
-            products["controlled"].append(controlled)
-            products["units"].append(None if level else int(split.group(1)) if split else 1)
+    for code, approval, level, rx, controlled, split in rows.iterator(chunk_size=CHUNK):
+        products["code"].append(code)
+        products["product"].append(approval)
+        products["level"].append(level)
+        products["rx"].append(rx)
+        products["controlled"].append(controlled)
+        products["units"].append(None if level else split or 1)
     drug_types = {LicenceType.DRUG_MANUFACTURING, LicenceType.DRUG_WHOLESALE, LicenceType.DRUG_RETAIL}
     drug_types.add(LicenceType.MEDICAL_INSTITUTION)
     held: dict[str, list[bool]] = {}

@@ -29,7 +29,9 @@ from openpyxl import Workbook
 from yaojian.core import access
 from yaojian.registry.choices import ProductCategory
 from yaojian.registry.models import Batch, Enterprise, Product
+from yaojian.registry.packaging import identifier_levels
 
+from .codes import PRODUCT_ID_LENGTH
 from .forms import BatchForm, CodeForm, HolderForm, UploadForm
 from .ingest import ingest_bytes, record_ingest
 from .models import TraceEvent
@@ -270,24 +272,22 @@ class IngestView(TraceView):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             data = upload.read()
-            report = ingest_bytes(data, upload.name, Store())
+            report = ingest_bytes(data, upload.name, Store(), registry=identifier_levels())
             record_ingest(report, hashlib.sha256(data).hexdigest(), request.user)
             context["report"] = report
         return render(request, "trace/ingest.html", context, status=200 if form.is_valid() else 400)
 
 
 def _product(code: str) -> Product | None:
-    """The registry drug of a 药品追溯码 by its 药品标识码 (the registry derivation in trace.leads)."""
-    from .leads import product_identifier
-
+    """The registry drug of a 药品追溯码 by its 药品标识码 (the registry's packaging levels 药品包装规格)."""
     if not code.startswith(TRACE_CODE_URN):
         return None
-    product_id = code[len(TRACE_CODE_URN) : len(TRACE_CODE_URN) + 7]
-    digit, low = int(product_id[1]), int(product_id[2:])
-    pk = (digit % 3) * 100_000 + low
-    if product_identifier(pk, digit // 3) != product_id:
-        return None
-    return Product.objects.filter(pk=pk, category=ProductCategory.DRUG).select_related("manufacturer", "holder").first()
+    product_id = code[len(TRACE_CODE_URN) : len(TRACE_CODE_URN) + PRODUCT_ID_LENGTH]
+    return (
+        Product.objects.filter(packages__identifier=product_id, packages__is_active=True, category=ProductCategory.DRUG)
+        .select_related("manufacturer", "holder")
+        .first()
+    )
 
 
 def public_answer(code: str) -> dict | None:

@@ -63,6 +63,7 @@ REGULATORS = {"admin", "province", "city", "district"}
 REGISTRY = ("registry.enterprise", "registry.licence", "registry.product", "registry.registration", "registry.batch")
 READERS = {
     **{label: REGULATORS | {"inspector", "adr_analyst", "enterprise"} for label in REGISTRY},
+    "registry.productpackage": REGULATORS | {"inspector", "adr_analyst", "enterprise"},
     "inspections.inspection": REGULATORS | {"inspector", "enterprise"},
     "inspections.defect": REGULATORS | {"inspector", "enterprise"},
     "sampling.samplingtest": REGULATORS | {"inspector", "enterprise"},
@@ -96,6 +97,7 @@ READERS = {
 }
 WRITERS = {
     **{label: REGULATORS for label in REGISTRY},
+    "registry.productpackage": REGULATORS,
     "inspections.inspection": REGULATORS | {"inspector"},
     "inspections.defect": REGULATORS | {"inspector"},
     "sampling.samplingtest": REGULATORS | {"inspector"},
@@ -130,6 +132,7 @@ EDITS = {
     "registry.product": {"specification": "矩阵测试规格"},
     "registry.registration": {"valid_until": "2031-01-01"},
     "registry.batch": {"quantity": 7},
+    "registry.productpackage": {"package_specification": "矩阵测试"},
     "inspections.inspection": {"summary": "矩阵测试"},
     "inspections.defect": {"description": "矩阵测试"},
     "sampling.samplingtest": {"failed_items": "矩阵测试"},
@@ -187,6 +190,7 @@ PAGE_APPS = {
 CHILD_PAGES = {
     "registry.registration": "registry.product",
     "registry.batch": "registry.product",
+    "registry.productpackage": "registry.product",
     "inspections.defect": "inspections.inspection",
 }
 
@@ -352,6 +356,7 @@ class Matrix:
         self.risk.update(self._trace_records())
         self.risk.update(self._pharmacy_records())
         self.risk.update(self._sentinel_records())
+        self._package_records()
         self.jobs = self._import_jobs(files)
 
     def _import_jobs(self, files) -> dict:
@@ -510,6 +515,15 @@ class Matrix:
             records[(district, "sentinel.cluster")] = cluster
             records[(district, "sentinel.response")] = response
         return records
+
+    def _package_records(self) -> None:
+        """The unit-of-sale packaging level of each district's drug (kept with the world's records)."""
+        from yaojian.registry.models import ProductPackage
+
+        for n, district in enumerate(DISTRICTS):
+            self.world.records[(district, "registry.productpackage")] = ProductPackage.objects.create(
+                product=self.world.products[district], level=0, identifier=f"89{n:05d}"
+            )
 
     def obj(self, district, label):
         if label == "core.auditrecord":

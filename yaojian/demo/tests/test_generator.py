@@ -14,7 +14,8 @@ from yaojian.core.identifiers import check_product_number, check_uscc
 from yaojian.core.models import AuditRecord, User
 from yaojian.demo import generator
 from yaojian.registry.choices import EnterpriseType
-from yaojian.registry.models import Enterprise, Product
+from yaojian.registry.models import Enterprise, Product, ProductPackage
+from yaojian.registry.packaging import default_identifier
 
 MODELS = [
     "registry.Enterprise",
@@ -54,7 +55,7 @@ def tiny(db):
 def wipe():
     """Empty the generated tables, children first."""
     with connection.cursor() as cursor:
-        for label in reversed(MODELS + ["registry.Registration"]):
+        for label in reversed(MODELS + ["registry.Registration", "registry.ProductPackage"]):
             cursor.execute(f"DELETE FROM {apps.get_model(label)._meta.db_table}")
 
 
@@ -75,6 +76,17 @@ def test_every_type_and_valid_identifiers(tiny):
     for category, number in Product.objects.values_list("category", "approval_number"):
         assert check_product_number(category, number) is None, number
     assert {c for c in Product.objects.values_list("category", flat=True)} == {"drug", "device", "cosmetic"}
+
+
+def test_drugs_get_their_packaging_levels(tiny):
+    """Every drug has a unit, case and pallet level with a valid, distinct 药品标识码; other products none."""
+    drugs = Product.objects.filter(category="drug")
+    packages = ProductPackage.objects.filter(product__in=drugs)
+    assert packages.count() == 3 * drugs.count() and not ProductPackage.objects.exclude(product__in=drugs).exists()
+    for package in packages.select_related("product"):
+        package.full_clean()
+        assert package.identifier == default_identifier(package.product_id, package.level)
+        assert package.division_code == package.product.division_code
 
 
 def test_records_carry_their_enterprise_division(tiny):

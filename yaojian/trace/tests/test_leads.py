@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from yaojian.core.identifiers import build_uscc
 from yaojian.core.models import AuditRecord
+from yaojian.registry.models import ProductPackage
+from yaojian.registry.tests.packages import register_levels
 from yaojian.trace import anomalies, leads
 from yaojian.trace.flows import SCHEMA, write_events
 from yaojian.trace.models import LeadStatus, TraceLead
@@ -35,9 +37,21 @@ def gulou_leads(world, tmp_path):
 
 
 def test_registry_tables(world):
-    products, licences = leads.registry_tables(as_of=dt.date(2025, 6, 1))
     product = world.products["gulou"]
-    assert leads.product_identifier(product.pk) in products["code"].to_pylist()
+    unit, case, _pallet = register_levels(product)
+    ProductPackage.objects.filter(identifier=unit).update(split_units=24)
+    ProductPackage.objects.filter(identifier=case).update(is_active=False)
+    products, licences = leads.registry_tables(as_of=dt.date(2025, 6, 1))
+    rows = {row["code"]: row for row in products.to_pylist()}
+    assert rows[unit] == {
+        "code": unit,
+        "product": product.approval_number,
+        "level": 0,
+        "rx": False,
+        "controlled": False,
+        "units": 24,
+    }
+    assert case not in rows  # an inactive level is not read
     by_party = {row["party"]: row for row in licences.to_pylist()}
     assert by_party[P + world.enterprises["gulou"].credit_code]["drug_ok"] is True
 

@@ -7,8 +7,8 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from yaojian.core.models import AuditRecord
+from yaojian.registry.tests.packages import register_levels
 from yaojian.trace.ingest import ingest_bytes
-from yaojian.trace.leads import product_identifier
 from yaojian.trace.store import Store
 
 HEADER = "事件类型,追溯码,上级码,时间,企业统一社会信用代码,对方统一社会信用代码,批号,有效期,数量,拆零\n"
@@ -17,7 +17,7 @@ HEADER = "事件类型,追溯码,上级码,时间,企业统一社会信用代码
 def flow_csv(world) -> tuple[bytes, list[str]]:
     """gulou's drug, lot B1001: made in 鼓楼, two packs shipped to 玄武, sold there (pack 1 twice), one kept in 梁溪."""
     maker, seller, keeper = (world.enterprises[k].credit_code for k in ("gulou", "xuanwu", "liangxi"))
-    pid = product_identifier(world.products["gulou"].pk)
+    pid = register_levels(world.products["gulou"])[0]
     units = [f"{pid}{i:013d}" for i in (1, 2, 3)]
     rows = [
         f"赋码,{';'.join(units)},,2026-03-01 09:00:00,{maker},,B1001,2028-02-29,,",
