@@ -92,6 +92,9 @@ _H1 = "(md5_number(event_hash) >> 64)::UBIGINT AS h1"
 _H2 = "(md5_number(event_hash) & 18446744073709551615::UHUGEINT)::UBIGINT AS h2"
 
 
+INDEX_ORDER = {"codes": "epc", "lots": "lot, epc", "hashes": "h1, h2"}  # sort order of each index's files
+
+
 def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> None:
     """The code, lot and hash index files of the rows of ``rows`` (with ``event_date``) into ``stage``."""
     name = f"part-{stage.name}.parquet"

@@ -32,6 +32,11 @@ Layout contract 存储约定 (shared by ingest, queries, anomaly scans and gener
 * A party is ``urn:yaojian:uscc:<统一社会信用代码>``; a 药品追溯码 is ``urn:yaojian:tracecode:<20 digits>``.
 * Master data (enterprises, products, batches, licences) stays in the platform database.
 
+Compaction 合并小文件 (:meth:`Store.compact`, daily): every ingest adds one file to each day it touches and one to each
+index, so a day uploaded by a thousand enterprises is a thousand files, each opened by a lookup of that day. Compaction
+rewrites each such day as one file sorted by code and each index as one sorted file; the files it replaces are moved
+to ``<root>/retired/`` and deleted an hour later, so a query that listed them just before still reads them.
+
 Writes are all-or-nothing for one ingest: files are written under ``<root>/staging/<ingest_id>/`` and renamed into
 place at the end under a file lock (``<root>/.lock``), the hash index file last, so a refused or failed ingest
 leaves nothing visible and two concurrent ingests cannot both accept the same event.
@@ -41,9 +46,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -76,6 +84,25 @@ EVENT_ROW_GROUP = 8192  # rows per row group of an event file (see the layout co
 INDEX_ROW_GROUP = 131072  # rows per row group of a code or lot index file (see the layout contract above)
 PARTY_URN = "urn:yaojian:uscc:"
 TRACE_CODE_URN = "urn:yaojian:tracecode:"
+
+
+RETIRED_KEEP_S = 3600  # replaced files outlive the queries that listed them before compaction
+
+
+@dataclass
+class CompactReport:
+    """合并结果: day partitions and index files merged, files replaced."""
+
+    days: int = 0
+    indexes: int = 0
+    files_replaced: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"合并 {self.days} 个日分区、{self.indexes} 个索引，替换 {self.files_replaced} 个文件"
+            f"（{self.seconds:.1f} 秒）"
+        )
 
 
 def default_root() -> Path:
@@ -194,3 +221,89 @@ class Store:
             finally:
                 con.close()
                 self.discard(ingest_id)
+
+    def compact(self, min_files: int = 2, memory_limit: str = "4GB") -> CompactReport:
+        """Merge each day partition of at least ``min_files`` files into one file sorted by code, and each index of
+        several files into one (see the layout contract). Runs under the store lock, so ingests wait.
+
+        The moves are planned in ``staging/<id>/plan.json`` before the first one: a compaction cut off half-way is
+        finished by the next one (new files in place first, then the replaced ones retired), so no row is ever lost,
+        and rows stand twice only until then."""
+        from .ingest import INDEX_ORDER, connect
+
+        started = time.perf_counter()
+        report = CompactReport()
+        with self.locked():
+            for leftover in sorted(self.staging.glob("compact-*/plan.json")):
+                self._carry_out(leftover)
+            self._purge_retired()
+            work = "compact-" + new_ingest_id()
+            stage = self.staging_dir(work)
+            con = connect()
+            moves: list[tuple[str, str]] = []
+            retire: list[str] = []
+            try:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+                con.execute(f"SET temp_directory = '{sql_path(stage / 'spill')}'")
+                name = f"part-{work}.parquet"
+                for day in sorted(self.events.glob("event_date=*")):
+                    parts = sorted(day.glob("*.parquet"))
+                    if len(parts) < min_files:
+                        continue
+                    merged = stage / "events" / day.name / name
+                    merged.parent.mkdir(parents=True, exist_ok=True)
+                    self._merge(con, parts, "epc", merged, EVENT_ROW_GROUP)
+                    moves.append((str(merged), str(day / name)))
+                    retire += map(str, parts)
+                    report.days += 1
+                for folder, order in INDEX_ORDER.items():
+                    parts = sorted((self.root / folder).glob("*.parquet"))
+                    if len(parts) < 2:
+                        continue
+                    merged = stage / folder / name
+                    merged.parent.mkdir(parents=True, exist_ok=True)
+                    self._merge(con, parts, order, merged, INDEX_ROW_GROUP, distinct=True)
+                    moves.append((str(merged), str(self.root / folder / name)))
+                    retire += map(str, parts)
+                    report.indexes += 1
+            finally:
+                con.close()
+                shutil.rmtree(stage / "spill", ignore_errors=True)
+            if moves:
+                plan = stage / "plan.json"
+                plan.write_text(json.dumps({"moves": moves, "retire": retire}))
+                self._carry_out(plan)
+            else:
+                self.discard(work)
+            report.files_replaced = len(retire)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @staticmethod
+    def _merge(con, parts: list[Path], order: str, target: Path, row_group: int, distinct: bool = False) -> None:
+        files = ", ".join(f"'{sql_path(p)}'" for p in parts)
+        con.execute(
+            f"""COPY (SELECT {"DISTINCT" if distinct else ""} * FROM read_parquet([{files}], hive_partitioning = false)
+                      ORDER BY {order})
+            TO '{sql_path(target)}' (FORMAT parquet, ROW_GROUP_SIZE {row_group})"""
+        )
+
+    def _carry_out(self, plan: Path) -> None:
+        """Do a compaction's planned moves that are not done yet: new files into place, then the old ones retired."""
+        steps = json.loads(plan.read_text())
+        for source, target in steps["moves"]:
+            if os.path.exists(source):
+                os.replace(source, target)
+        retired = self.root / "retired" / plan.parent.name
+        for old in map(Path, steps["retire"]):
+            if old.exists():
+                keep = retired / old.parent.name / old.name
+                keep.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(old, keep)
+        shutil.rmtree(plan.parent, ignore_errors=True)
+
+    def _purge_retired(self) -> None:
+        cutoff = time.time() - RETIRED_KEEP_S
+        for folder in (self.root / "retired").glob("compact-*"):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)

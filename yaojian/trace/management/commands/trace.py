@@ -4,7 +4,8 @@
   accepted, duplicate and refused events per file, with the reasons of each refusal;
 * ``recall BATCH [--product 药品标识码]`` who now holds units of the batch, with quantities (召回范围);
 * ``code CODE`` every event of a code, through its case and pallet (追溯码历史);
-* ``scan --out leads.csv`` the anomaly scans (触发式追溯线索), every lead with kind, code, parties, times, evidence.
+* ``scan --out leads.csv`` the anomaly scans (触发式追溯线索), every lead with kind, code, parties, times, evidence;
+* ``compact`` merge each day's ingest files and each index into one sorted file (合并小文件; also a daily job).
 
 Each takes ``--engine duckdb|spark`` (default: setting YAOJIAN_TRACE_ENGINE) and ``--root`` (default: setting
 YAOJIAN_TRACE_DIR).
@@ -38,7 +39,7 @@ def _sha256(path) -> str:
 
 
 class Command(BaseCommand):
-    help = "药品追溯：ingest 导入事件；recall 批次召回范围；code 追溯码历史；scan 异常扫描生成线索"
+    help = "药品追溯：ingest 导入事件；recall 批次召回范围；code 追溯码历史；scan 异常扫描生成线索；compact 合并小文件"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -52,8 +53,10 @@ class Command(BaseCommand):
         scan = sub.add_parser("scan", help="异常扫描：输出每条线索（类型、追溯码、主体、时间、证据）")
         scan.add_argument("--out", help="另存线索 CSV")
         scan.add_argument("--no-save", action="store_true", help="只输出 CSV，不写入线索队列")
+        compact = sub.add_parser("compact", help="合并小文件：每日分区、各索引各合并为一个按码排序的文件")
         for p in (ingest, recall, code, scan):
             p.add_argument("--engine", choices=ENGINES, help="查询引擎（默认按设置 YAOJIAN_TRACE_ENGINE）")
+        for p in (ingest, recall, code, scan, compact):
             p.add_argument("--root", help="事件库目录（默认按设置 YAOJIAN_TRACE_DIR）")
 
     def handle(self, *args, **options):
@@ -109,6 +112,9 @@ class Command(BaseCommand):
             with open(options["out"], "w", newline="", encoding="utf-8") as fh:
                 write_leads_csv(leads.table, fh)
             self.stdout.write(f"→ {options['out']}")
+
+    def do_compact(self, store, options):
+        self.stdout.write(store.compact().summary())
 
     def _queries(self, store, options):
         return Queries(store.root, options["engine"])
