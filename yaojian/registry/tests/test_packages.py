@@ -176,3 +176,14 @@ def test_generated_flows_use_the_registered_identifiers(db):
     row = list(world.package_ids[:, 1]).index("8954321")
     assert world.product_ids[row] == case.product.packages.get(level=0).identifier
     assert "8954321" in world.products_table()["code"].to_pylist()
+
+
+def test_api_lists_the_levels_in_the_jurisdiction(world):
+    for district in ("gulou", "liangxi"):
+        register_levels(world.products[district])
+    client = client_for(world.users["district"])
+    listed = client.get("/api/packages/", {"product": world.products["gulou"].pk}).json()
+    assert [p["level"] for p in listed["items"]] == [0, 1, 2]
+    assert listed["items"][0]["identifier"] == default_identifier(world.products["gulou"].pk, 0)
+    found = client.get("/api/packages/", {"q": default_identifier(world.products["liangxi"].pk, 0)}).json()
+    assert found["count"] == 0  # 梁溪's drug is outside 鼓楼
