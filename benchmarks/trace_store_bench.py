@@ -5,7 +5,8 @@
 Writes a synthetic trace data set CSV (units commissioned in batches of 200, packed 20 to a case, cases shipped,
 received, units sold) into a temporary directory, ingests it (first time, then again: all duplicates), ingests an
 EPCIS 2.0 JSON document and the store's own Parquet into a second store, then times the code history, public code
-query and recall reach. Figures are printed; nothing is asserted.
+query and recall reach; last, the same CSV sent as ``--parts`` uploads into a third store, recall reach before and
+after :meth:`Store.compact`. Figures are printed; nothing is asserted.
 """
 
 import argparse
@@ -110,6 +111,7 @@ def main():
     parser.add_argument("--json-events", type=int, default=20_000)
     parser.add_argument("--engine", default="duckdb")
     parser.add_argument("--days", type=int, default=365, help="days over which the CSV's cases are commissioned")
+    parser.add_argument("--parts", type=int, default=10, help="uploads the CSV is split into for the compaction test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -145,6 +147,27 @@ def main():
         print(f"追溯码历史 ({args.engine}): {timed(lambda: q.history(unit)):.1f} ms 中位数")
         print(f"公众查询 ({args.engine}): {timed(lambda: q.public(unit)):.1f} ms 中位数")
         print(f"召回范围 ({args.engine}, 批号 {lot}): {timed(lambda: q.recall(lot)):.1f} ms 中位数")
+        if args.parts > 1:
+            compaction(tmp, csv_path, args.parts, lot, args.engine)
+
+
+def compaction(tmp: Path, csv_path: Path, parts: int, lot: str, engine: str) -> None:
+    """The same CSV as ``parts`` uploads (each day gets a file from each), recall reach, compaction, recall again."""
+    header, *lines = csv_path.read_text(encoding="utf-8").splitlines()
+    store = Store(tmp / "parts")
+    for i in range(parts):  # every parts-th row: each upload has rows of every day, as enterprises' daily uploads do
+        chunk = tmp / f"part-{i}.csv"
+        chunk.write_text("\n".join([header, *lines[i::parts], ""]), encoding="utf-8")
+        ingest_file(chunk, store)
+    q = Queries(store.root, engine)
+    files = len(store.event_files())
+    before = timed(lambda: q.recall(lot))
+    report = store.compact()
+    after = timed(lambda: q.recall(lot))
+    print(
+        f"合并小文件: {parts} 次上传的 {files:,} 个事件文件 → {len(store.event_files()):,} 个, {report.seconds:.2f} s; "
+        f"召回范围 {before:.1f} → {after:.1f} ms 中位数"
+    )
 
 
 if __name__ == "__main__":
