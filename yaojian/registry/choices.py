@@ -83,5 +83,5 @@ class PackageLevel(models.IntegerChoices):
     """Packaging level 包装级别: each level of a drug has its own 药品标识码 (NMPAB/T 1002-2019)."""
 
     UNIT = 0, "最小销售单元"
-    CASE = 1, "中包装（箱）"
-    PALLET = 2, "外箱（托盘）"
+    CASE = 1, "中包装/箱"
+    PALLET = 2, "外箱/托盘"

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('import_batch', models.CharField(blank=True, editable=False, max_length=40, verbose_name='导入批次')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, '最小销售单元'), (1, '中包装（箱）'), (2, '外箱（托盘）')], verbose_name='包装级别')),
+                ('level', models.PositiveSmallIntegerField(choices=[(0, '最小销售单元'), (1, '中包装/箱'), (2, '外箱/托盘')], verbose_name='包装级别')),
                 ('identifier', models.CharField(max_length=7, unique=True, validators=[yaojian.registry.packaging.validate_identifier], verbose_name='药品标识码')),
                 ('package_specification', models.CharField(blank=True, help_text='如 24粒/盒、20盒/箱', max_length=128, verbose_name='包装规格')),
                 ('units_per_pack', models.PositiveIntegerField(blank=True, help_text='中包装、外箱内含的下一级包装数量', null=True, verbose_name='内含下级包装数')),

@@ -81,7 +81,7 @@ def test_product_page_shows_the_levels(world):
     unit, case, pallet = register_levels(product)
     page = client_for(world.users["district"]).get(product.get_absolute_url()).content.decode()
     assert "包装规格与药品标识码" in page and all(code in page for code in (unit, case, pallet))
-    assert "中包装（箱）" in page and reverse("registry:productpackage-add", args=[product.pk]) in page
+    assert "中包装/箱" in page and reverse("registry:productpackage-add", args=[product.pk]) in page
     # A reader sees the table without the add button.
     page = client_for(world.users["inspector"]).get(product.get_absolute_url()).content.decode()
     assert unit in page and reverse("registry:productpackage-add", args=[product.pk]) not in page
@@ -187,3 +187,21 @@ def test_api_lists_the_levels_in_the_jurisdiction(world):
     assert listed["items"][0]["identifier"] == default_identifier(world.products["gulou"].pk, 0)
     found = client.get("/api/packages/", {"q": default_identifier(world.products["liangxi"].pk, 0)}).json()
     assert found["count"] == 0  # 梁溪's drug is outside 鼓楼
+
+
+def test_import_of_packaging_levels(world, tmp_path):
+    from yaojian.imports.engine import run_import
+
+    number = world.products["gulou"].approval_number
+    header = "产品批准文号,包装级别,药品标识码,包装规格,内含下级包装数,拆零单位数,启用\n"
+    good = f"{number},最小销售单元,8912345,24粒/盒,,24,是\n{number},中包装/箱,8912346,20盒/箱,20,,是\n"
+    path = tmp_path / "packages.csv"
+    path.write_text(header + good, encoding="utf-8")
+    result = run_import("package", path, actor=world.users["district"])
+    assert result.ok and result.created == 2, result.errors
+    assert world.products["gulou"].packages.get(level=0).split_units == 24
+    bad = f"{number},外箱/托盘,7912347,,,,是\n{number},外箱/托盘,891234,,,,是\n{number},外箱/托盘,8912347,,,5,是\n"
+    path.write_text(header + bad, encoding="utf-8")
+    reasons = " ".join(e.reason for e in run_import("package", path, actor=world.users["district"]).errors)
+    assert "应以 8 开头" in reasons and "应为 7 位" in reasons and "只适用于最小销售单元" in reasons
+    assert world.products["gulou"].packages.count() == 2
