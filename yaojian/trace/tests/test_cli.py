@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from yaojian.core.models import AuditRecord
+from yaojian.registry.models import ProductPackage
 
 from .examples import DATA
 
@@ -16,8 +17,20 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_ingest_recall_code_and_scan(tmp_path, db):
+def register_sample_codes(world):
+    """The sample data set's 药品标识码: 8123456 the unit of sale, 8123457 its case."""
+    for level, identifier in ((0, "8123456"), (1, "8123457")):
+        ProductPackage.objects.create(product=world.products["gulou"], level=level, identifier=identifier)
+
+
+def test_ingest_recall_code_and_scan(tmp_path, world):
     root = str(tmp_path / "store")
+    unknown = run("ingest", str(DATA / "trace_dataset.csv"), "--root", root, "--no-registry")
+    assert "接收 13 个事件" in unknown  # a store without master data takes any well-formed code
+    root = str(tmp_path / "checked")
+    with pytest.raises(CommandError, match="1 个文件被拒收"):
+        run("ingest", str(DATA / "trace_dataset.csv"), "--root", root)  # 8123456 is not registered yet
+    register_sample_codes(world)
     out = run("ingest", str(DATA / "trace_dataset.csv"), str(DATA / "pharma_flow.jsonld"), "--root", root)
     assert "trace_dataset.csv：接收 13 个事件，重复 0 个，拒收 0 个" in out and "接收 7 个事件" in out
     assert "接收 0 个事件，重复 13 个" in run("ingest", str(DATA / "trace_dataset.csv"), "--root", root)
@@ -28,10 +41,10 @@ def test_ingest_recall_code_and_scan(tmp_path, db):
     leads = tmp_path / "leads.csv"
     assert "线索" in run("scan", "--out", str(leads), "--root", root)
     assert leads.read_text(encoding="utf-8").startswith("kind,label,code")
-    assert AuditRecord.objects.filter(object_type="trace.traceevent", actor_name="system").count() == 2
+    assert AuditRecord.objects.filter(object_type="trace.traceevent", actor_name="system").count() == 3
 
 
-def test_refusals_are_errors(tmp_path):
+def test_refusals_are_errors(tmp_path, db):
     bad = tmp_path / "bad.json"
     bad.write_text('{"type": "EPCISDocument", "epcisBody": {"eventList": [')
     with pytest.raises(CommandError, match="1 个文件被拒收"):

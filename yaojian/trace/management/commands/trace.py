@@ -1,7 +1,8 @@
 """``yaojian trace`` — the trace event store from the command line 药品追溯（命令行）.
 
 * ``ingest FILE…`` EPCIS 2.0 JSON/JSON-LD/XML, trace data set CSV or Parquet (layout of yaojian/trace/store.py):
-  accepted, duplicate and refused events per file, with the reasons of each refusal;
+  accepted, duplicate and refused events per file, with the reasons of each refusal; 药品追溯码 are checked against
+  the registered 药品标识码 (``--no-registry`` skips that);
 * ``recall BATCH [--product 药品标识码]`` who now holds units of the batch, with quantities (召回范围);
 * ``code CODE`` every event of a code, through its case and pallet (追溯码历史);
 * ``scan --out leads.csv`` the anomaly scans (触发式追溯线索), every lead with kind, code, parties, times, evidence;
@@ -17,6 +18,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from yaojian.registry.packaging import identifier_levels
 from yaojian.trace.codes import CodeError, code_uri
 from yaojian.trace.ingest import ingest_file, record_ingest
 from yaojian.trace.leads import scan_and_save, write_leads_csv
@@ -45,6 +47,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         ingest = sub.add_parser("ingest", help="导入 EPCIS JSON/XML、追溯数据集 CSV 或 Parquet 文件")
         ingest.add_argument("files", nargs="+", metavar="FILE")
+        ingest.add_argument(
+            "--no-registry",
+            action="store_true",
+            help="不按药品注册库核对药品标识码（注册库尚无包装规格时，如分析用的独立事件库）",
+        )
         recall = sub.add_parser("recall", help="批次召回范围：现持有该批次的各单位及数量")
         recall.add_argument("batch", metavar="BATCH", help="批号")
         recall.add_argument("--product", help="药品标识码（7 位），批号在多个品种间重复时指定")
@@ -64,10 +71,12 @@ class Command(BaseCommand):
         getattr(self, "do_" + options["action"])(store, options)
 
     def do_ingest(self, store, options):
+        # Codes are checked against the registered 药品标识码 and their packaging levels, as the upload page does.
+        registry = None if options["no_registry"] else identifier_levels()
         refused = 0
         for path in options["files"]:
             try:
-                report = ingest_file(path, store)
+                report = ingest_file(path, store, registry)
                 record_ingest(report, _sha256(path))  # the command line acts as the system (no actor)
             except OSError as exc:
                 raise CommandError(f"无法读取 {path}：{exc}") from None
