@@ -182,6 +182,12 @@ WHERE h.holder = {party} AND h.state IN ('held', 'in_transit', 'partial')
 GROUP BY 1, l.lot, l.expiry, h.state ORDER BY 1, l.lot, h.state"""
 
 
+# The columns the batch queries (recall reach, flows) read: a batch's rows are held in memory with these only.
+BATCH_COLUMNS = (
+    "event_hash", "event_type", "event_time", "action", "biz_step", "disposition", "biz_location", "source_owner",
+    "destination_owner", "parent_id", "lot", "role", "epc",
+)  # fmt: skip
+
 HISTORY_COLUMNS = (
     "event_hash", "event_type", "action", "biz_step", "disposition", "read_point", "biz_location", "source_owner",
     "destination_owner", "parent_id", "role", "epc", "quantity", "lot", "expiry", "tz_offset",
@@ -282,15 +288,17 @@ class Session:
         else:
             self.runner.con.register(name, table)
 
-    def restrict(self, codes: list[str], held: bool = False) -> None:
-        """``raw_events`` as the rows of the codes in the date partitions where they occur (from the code index): a
-        lookup opens a few files and, by the codes' ranges, mostly one row group of each, once, instead of every
-        row of every day at each step of its query. ``held``: the rows are read once into memory (a batch's
-        queries read ``raw_events`` six times). Answers are unchanged; without an index every partition is read."""
+    def restrict(self, codes: list[str], dates: list[str] | None = None, held: bool = False) -> None:
+        """``raw_events`` as the rows of the codes in the date partitions where they occur (``dates``, from the code
+        index): a lookup opens a few files and, by the codes' ranges, mostly one row group of each, once, instead of
+        every row of every day at each step of its query. ``held``: the rows of :data:`BATCH_COLUMNS` are read once
+        into memory (a batch's queries read ``raw_events`` six times). Answers are unchanged; without an index every
+        partition is read."""
         if not self.indexed:
             return
         self.register("wanted", codes)
-        dates = [r["d"] for r in self.rows(_dates_sql(codes))]
+        if dates is None:
+            dates = [r["d"] for r in self.rows(_dates_sql(codes))]
         paths = [self.store.events / f"event_date={d}" for d in dates]
         mine = f"{_bounds(codes)} AND epc IN (SELECT code FROM wanted)"
         if self.runner.name == "spark":
@@ -306,31 +314,34 @@ class Session:
             else f"(SELECT * FROM read_parquet('{self.store.events_glob}', hive_partitioning = true) LIMIT 0)"
         )
         # No view over the partitions alone: creating one reads every file's footer, again for each view.
-        own = f"SELECT * FROM {source} WHERE {mine}"
         if held:
+            own = f"SELECT {', '.join(BATCH_COLUMNS)} FROM {source} WHERE {mine}"
             self.runner.con.register("raw_events", self.runner.arrow(own))
         else:
-            self.runner.con.execute(f"CREATE OR REPLACE VIEW raw_events AS {own}")
+            self.runner.con.execute(f"CREATE OR REPLACE VIEW raw_events AS SELECT * FROM {source} WHERE {mine}")
 
-    def parents(self, codes: list[str]) -> list[str]:
-        """Aggregation parents 上级包装 of the codes, from the index (or the events when there is none)."""
-        self.register("wanted", codes)
-        if self.indexed:
-            sql = f"""SELECT DISTINCT parent AS p FROM code_index
-              WHERE parent IS NOT NULL AND {_bounds(codes)} AND epc IN (SELECT code FROM wanted)"""
-        else:
-            sql = (
-                f"SELECT DISTINCT parent_id AS p FROM raw_events WHERE {_AGG_ADD} AND epc IN (SELECT code FROM wanted)"
-            )
-        return [r["p"] for r in self.rows(sql)]
-
-    def family(self, codes: list[str]) -> list[str]:
-        """The codes with their cases and pallets (two levels up)."""
-        out, level = set(codes), list(codes)
-        for _depth in range(2):
-            level = sorted(set(self.parents(level)) - out) if level else []
+    def family(self, codes: list[str]) -> tuple[list[str], list[str] | None]:
+        """The codes with their cases and pallets 上级包装 (two levels up), and the dates on which any of them occur
+        (from the code index, read once per level; ``None`` without an index, whose parents come from the events)."""
+        out, level, dates = set(codes), sorted(set(codes)), set()
+        for depth in range(3):
+            if not level or (depth == 2 and not self.indexed):  # a pallet's own parent is not needed
+                break
+            self.register("wanted", level)
+            if self.indexed:
+                found = self.rows(
+                    f"""SELECT DISTINCT CAST(event_date AS STRING) AS d, parent AS p FROM code_index
+                    WHERE {_bounds(level)} AND epc IN (SELECT code FROM wanted)"""
+                )
+                dates |= {r["d"] for r in found}
+            else:
+                found = self.rows(
+                    f"""SELECT DISTINCT parent_id AS p FROM raw_events
+                    WHERE {_AGG_ADD} AND epc IN (SELECT code FROM wanted)"""
+                )
+            level = sorted({r["p"] for r in found if r["p"]} - out) if depth < 2 else []
             out |= set(level)
-        return sorted(out)
+        return sorted(out), sorted(dates) if self.indexed else None
 
     def lot_codes(self, lot: str, product: str | None) -> list[str]:
         where = f"lot = {literal(lot)}"
@@ -395,7 +406,7 @@ class Queries:
         with open_session(self.root, self.engine) as session:
             if session is None:
                 return []
-            session.restrict(session.family([code]))
+            session.restrict(*session.family([code]))
             windows = {code: -1}
             level = [code]
             for _depth in range(2):  # pack → case → pallet
@@ -429,7 +440,7 @@ class Queries:
             codes = session.lot_codes(lot, product)
             if not codes:
                 return []
-            session.restrict(session.family(codes), held=True)
+            session.restrict(*session.family(codes), held=True)
             return session.rows(sql)
 
     def recall(self, lot: str, product: str | None = None) -> list[dict]:
