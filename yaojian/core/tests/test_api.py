@@ -106,7 +106,8 @@ def test_openapi_schema_lists_every_route_with_chinese_descriptions(db):
     assert response.status_code == 200
     schema = response.json()
     assert set(schema["paths"]) == _api_routes()
-    assert len(schema["paths"]) == 31  # per-model CRUD, audit, tokens, the ADR case read and smart-pharmacy submissions
+    assert len(schema["paths"]) == 33  # per-model CRUD (packaging levels too), audit, tokens, the ADR case read and
+    # smart-pharmacy submissions
     assert set(schema["paths"]["/api/complaints/{pk}/"]) == {"get", "patch", "delete"}
     components = schema["components"]["schemas"]
     assert components["EnterpriseOut"]["properties"]["credit_code"]["description"] == "统一社会信用代码"
