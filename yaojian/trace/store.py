@@ -169,6 +169,8 @@ class Store:
         with open(self.root / ".lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                for plan in sorted(self.staging.glob("*/plan.json")):  # a commit cut off half-way is finished first
+                    self._carry_out(plan)
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
@@ -179,24 +181,34 @@ class Store:
         return path
 
     def discard(self, ingest_id: str) -> None:
-        shutil.rmtree(self.staging / ingest_id, ignore_errors=True)
+        """Drop a staging folder, unless its commit is planned (then the next lock holder finishes it)."""
+        if not (self.staging / ingest_id / "plan.json").exists():
+            shutil.rmtree(self.staging / ingest_id, ignore_errors=True)
 
-    def commit(self, ingest_id: str) -> int:
-        """Move an ingest's staged files into place (events first, hash index last); returns files moved."""
+    def commit(self, ingest_id: str, retire: list[Path] = ()) -> int:
+        """Move an ingest's staged files into place (events first, hash index last) and move ``retire`` out; returns
+        files moved. Under the lock."""
         stage = self.staging / ingest_id
-        moved = 0
-        for path in sorted((stage / "events").glob("event_date=*/*.parquet")):
-            target = self.events / path.parent.name / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-            moved += 1
+        moves = [
+            (path, self.events / path.parent.name / path.name)
+            for path in sorted((stage / "events").glob("event_date=*/*.parquet"))
+        ]
         for index in ("codes", "lots", "hashes"):  # the hash index last: once it is there, the events count as stored
-            for path in sorted((stage / index).glob("*.parquet")):
-                (self.root / index).mkdir(parents=True, exist_ok=True)
-                os.replace(path, self.root / index / path.name)
-                moved += 1
-        self.discard(ingest_id)
-        return moved
+            moves += [(path, self.root / index / path.name) for path in sorted((stage / index).glob("*.parquet"))]
+        self._apply(stage, moves, retire)
+        return len(moves)
+
+    def _apply(self, stage: Path, moves: list[tuple[Path, Path]], retire: list[Path]) -> None:
+        """Write the plan of the moves into ``stage``, then carry it out. Every rename is atomic but a set of them is
+        not: with the plan on disk, a commit cut off half-way (a crash, a full disk) is finished by the next holder
+        of the lock, so an ingest is never half visible and its hash index never missing for long."""
+        plan = stage / "plan.json"
+        steps = {"moves": [(str(a), str(b)) for a, b in moves], "retire": [str(p) for p in retire]}
+        with open(plan, "w") as fh:
+            json.dump(steps, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._carry_out(plan)
 
     def reindex(self, memory_limit: str = "4GB") -> None:
         """Rebuild the hash, code and lot indexes from the event files (after files were written by other means).
@@ -215,9 +227,8 @@ class Store:
                 con.execute(f"SET temp_directory = '{sql_path(spill)}'")
                 con.execute(f"CREATE VIEW all_rows AS SELECT * FROM read_parquet('{self.events_glob}')")
                 write_indexes(con, "all_rows", self.staging_dir(ingest_id))
-                for index in (self.codes, self.lots, self.hashes):
-                    shutil.rmtree(index, ignore_errors=True)
-                self.commit(ingest_id)
+                shutil.rmtree(self.staging / ingest_id / "spill", ignore_errors=True)
+                self.commit(ingest_id, retire=self.code_files() + self.lot_files() + self.hash_files())
             finally:
                 con.close()
                 self.discard(ingest_id)
@@ -226,22 +237,20 @@ class Store:
         """Merge each day partition of at least ``min_files`` files into one file sorted by code, and each index of
         several files into one (see the layout contract). Runs under the store lock, so ingests wait.
 
-        The moves are planned in ``staging/<id>/plan.json`` before the first one: a compaction cut off half-way is
-        finished by the next one (new files in place first, then the replaced ones retired), so no row is ever lost,
-        and rows stand twice only until then."""
+        The moves are planned (:meth:`_apply`): a compaction cut off half-way is finished by the next holder of the
+        lock (new files in place first, then the replaced ones retired), so no row is ever lost, and rows stand twice
+        only until then."""
         from .ingest import INDEX_ORDER, connect
 
         started = time.perf_counter()
         report = CompactReport()
         with self.locked():
-            for leftover in sorted(self.staging.glob("compact-*/plan.json")):
-                self._carry_out(leftover)
             self._purge_retired()
             work = "compact-" + new_ingest_id()
             stage = self.staging_dir(work)
             con = connect()
-            moves: list[tuple[str, str]] = []
-            retire: list[str] = []
+            moves: list[tuple[Path, Path]] = []
+            retire: list[Path] = []
             try:
                 con.execute(f"SET memory_limit = '{memory_limit}'")
                 con.execute(f"SET temp_directory = '{sql_path(stage / 'spill')}'")
@@ -253,8 +262,8 @@ class Store:
                     merged = stage / "events" / day.name / name
                     merged.parent.mkdir(parents=True, exist_ok=True)
                     self._merge(con, parts, "epc", merged, EVENT_ROW_GROUP)
-                    moves.append((str(merged), str(day / name)))
-                    retire += map(str, parts)
+                    moves.append((merged, day / name))
+                    retire += parts
                     report.days += 1
                 for folder, order in INDEX_ORDER.items():
                     parts = sorted((self.root / folder).glob("*.parquet"))
@@ -263,16 +272,14 @@ class Store:
                     merged = stage / folder / name
                     merged.parent.mkdir(parents=True, exist_ok=True)
                     self._merge(con, parts, order, merged, INDEX_ROW_GROUP, distinct=True)
-                    moves.append((str(merged), str(self.root / folder / name)))
-                    retire += map(str, parts)
+                    moves.append((merged, self.root / folder / name))
+                    retire += parts
                     report.indexes += 1
             finally:
                 con.close()
                 shutil.rmtree(stage / "spill", ignore_errors=True)
             if moves:
-                plan = stage / "plan.json"
-                plan.write_text(json.dumps({"moves": moves, "retire": retire}))
-                self._carry_out(plan)
+                self._apply(stage, moves, retire)
             else:
                 self.discard(work)
             report.files_replaced = len(retire)
@@ -289,10 +296,11 @@ class Store:
         )
 
     def _carry_out(self, plan: Path) -> None:
-        """Do a compaction's planned moves that are not done yet: new files into place, then the old ones retired."""
+        """Do the planned moves that are not done yet: new files into place, then the replaced ones retired."""
         steps = json.loads(plan.read_text())
         for source, target in steps["moves"]:
             if os.path.exists(source):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.replace(source, target)
         retired = self.root / "retired" / plan.parent.name
         for old in map(Path, steps["retire"]):
@@ -304,6 +312,6 @@ class Store:
 
     def _purge_retired(self) -> None:
         cutoff = time.time() - RETIRED_KEEP_S
-        for folder in (self.root / "retired").glob("compact-*"):
+        for folder in (self.root / "retired").glob("*"):
             if folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -60,3 +60,33 @@ def test_reindex_rebuilds_the_same_indexes(tmp_path):
     assert (_table(con, store.codes_glob), _table(con, store.hashes_glob)) == (codes, hashes)
     assert _table(con, store.lots_glob) == lots
     assert not any(store.staging.iterdir())
+
+
+def test_an_ingest_cut_off_while_committing_is_finished_by_the_next_one(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    store, real, calls = Store(tmp_path / "store"), os.replace, []
+
+    def disk_full_at_the_third_rename(source, target):
+        calls.append(source)
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", disk_full_at_the_third_rename)
+    with pytest.raises(OSError):
+        ingest_file(DATA / "trace_dataset.csv", store, REGISTRY)
+    monkeypatch.undo()
+    # Two day files are in place, the hash index is not: the plan of the rest waits in the staging area.
+    assert len(store.event_files()) == 2 and not store.hash_files()
+    assert list(store.staging.glob("*/plan.json"))
+
+    again = ingest_file(DATA / "trace_dataset.csv", store, REGISTRY)  # takes the lock: finishes the plan first
+    assert (again.accepted, again.duplicate) == (0, 13) and not list(store.staging.glob("*/plan.json"))
+    clean = load_sample(tmp_path / "clean")
+    con = duckdb.connect()
+    rows = "SELECT * EXCLUDE (ingest_id) FROM read_parquet('{}') ORDER BY ALL"
+    stored = con.execute(rows.format(store.events_glob)).fetchall()
+    assert stored == con.execute(rows.format(clean.events_glob)).fetchall()
