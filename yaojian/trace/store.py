@@ -39,7 +39,8 @@ to ``<root>/retired/`` and deleted an hour later, so a query that listed them ju
 
 Writes are all-or-nothing for one ingest: files are written under ``<root>/staging/<ingest_id>/`` and renamed into
 place at the end under a file lock (``<root>/.lock``), the hash index file last, so a refused or failed ingest
-leaves nothing visible and two concurrent ingests cannot both accept the same event.
+leaves nothing visible and two concurrent ingests cannot both accept the same event. The renames are first written
+down as a plan (``staging/<id>/plan.json``); whoever takes the lock next finishes a plan that was cut off half-way.
 """
 
 from __future__ import annotations
