@@ -63,7 +63,6 @@ PARAMETERS = (
     ("weight_batch", "权重：批号相同", float, 0.0, 1.0),
     ("weight_initials", "权重：患者姓名缩写相同", float, 0.0, 1.0),
 )
-LABELS = {name: label for name, label, *_ in PARAMETERS}
 
 
 class ConfigForm(ParametersForm):

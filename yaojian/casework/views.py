@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from yaojian.core import access
 from yaojian.core.views_generic import (
     PER_PAGE_CHOICES,
     ObjectListView,
+    ParameterVersionView,
     ScopedMixin,
     export_table,
     field_rows,
@@ -147,8 +148,7 @@ class CodingResolveView(ScopedMixin, View):
     model = ReactionTerm
     action = access.CHANGE
 
-    def get(self, request):
-        return HttpResponseNotAllowed(["POST"])
+    http_method_names = ["post"]
 
     def post(self, request):
         if not access.has_perm(request.user, AdrReport, access.CHANGE):
@@ -237,35 +237,24 @@ class TimelinessView(ScopedMixin, View):
         return render(request, "casework/timeliness.html", context)
 
 
-class ConfigView(ScopedMixin, View):
+class ConfigView(ParameterVersionView):
     """病例处理参数: the active version (read), and a new version (administrators)."""
 
     model = CaseworkConfig
+    form_class = forms.ConfigForm
+    template_name = "casework/config.html"
+    denied = "仅系统管理员可修改病例处理参数"
+    published = "已启用病例处理参数 v{version}"
+    success_url = "casework:config"
 
-    def get(self, request):
-        config = active_config()
-        return self.render_page(forms.ConfigForm(initial={**config.parameters, "note": ""}))
+    def active(self):
+        return active_config()
 
-    def post(self, request):
-        if not self.can(access.CHANGE):
-            raise PermissionDenied("仅系统管理员可修改病例处理参数")
-        form = forms.ConfigForm(request.POST)
-        if not form.is_valid():
-            return self.render_page(form, status=400)
-        config = publish_config(form.values(), actor=request.user, note=form.cleaned_data["note"])
-        messages.success(request, f"已启用病例处理参数 v{config.version}")
-        return redirect("casework:config")
+    def values(self, config) -> dict:
+        return {name: config.value(name) for name, *_ in forms.PARAMETERS}
 
-    def render_page(self, form, status=200):
-        config = active_config()
-        context = {
-            "config": config,
-            "parameters": [(forms.LABELS[name], config.value(name)) for name, *_ in forms.PARAMETERS],
-            "versions": CaseworkConfig.objects.select_related("created_by")[:20],
-            "form": form,
-            "can_change": self.can(access.CHANGE),
-        }
-        return render(self.request, "casework/config.html", context, status=status)
+    def publish(self, values, *, actor, note):
+        return publish_config(values, actor=actor, note=note)
 
 
 # --- duplicates 重复报告 ---
@@ -294,8 +283,7 @@ class DedupeRunView(ScopedMixin, View):
     model = DuplicateCandidate
     action = access.ADD
 
-    def get(self, request):
-        return HttpResponseNotAllowed(["POST"])
+    http_method_names = ["post"]
 
     def post(self, request):
         result = dedupe.find_duplicates(_reports(request), actor=request.user)

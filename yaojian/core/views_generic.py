@@ -122,6 +122,53 @@ class ScopedMixin(LoginRequiredMixin):
         return access.has_perm(self.request.user, self.model, action)
 
 
+class ParameterVersionView(ScopedMixin, View):
+    """A versioned parameter set 参数版本 (``core.models.VersionedParameters``): the active version and the latest
+    versions for readers, the form of a new version for those with ``change_action``. A subclass names the model,
+    the form (a ``core.forms.ParametersForm``), the template and how to read the active version and publish one."""
+
+    form_class = None
+    template_name = ""
+    change_action = access.CHANGE
+    denied = "无此操作权限"
+    published = "已启用 v{version}"
+    success_url = ""
+
+    def active(self):
+        raise NotImplementedError
+
+    def values(self, config) -> dict:
+        return config.parameters
+
+    def publish(self, values: dict, *, actor, note: str):
+        raise NotImplementedError
+
+    def get(self, request):
+        return self.render_page(self.form_class(initial=self.values(self.active())))
+
+    def post(self, request):
+        if not self.can(self.change_action):
+            raise PermissionDenied(self.denied)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return self.render_page(form, status=400)
+        config = self.publish(form.values(), actor=request.user, note=form.cleaned_data["note"])
+        messages.success(request, self.published.format(version=config.version))
+        return redirect(self.success_url)
+
+    def render_page(self, form, status=200):
+        config = self.active()
+        values = self.values(config)
+        context = {
+            "config": config,
+            "parameters": [(label, values[name]) for name, label, *_ in self.form_class.parameter_fields],
+            "versions": self.model.objects.select_related("created_by")[:20],
+            "form": form,
+            "can_change": self.can(self.change_action),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
 class ObjectListView(ScopedMixin, View):
     """List 列表: query bar (FilterSet), table, paging, toolbar 新增/导出, export of the filtered rows."""
 

@@ -37,6 +37,7 @@ TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 USCC = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 # Lot numbers hashed as written: a plain integer, or text that is neither a number nor a URI/CURIE.
 LOT_AS_IS = r"^([1-9][0-9]*|[A-Za-z0-9_\-]*[A-Za-z_\-][A-Za-z0-9_\-]*)$"
+HEADER_BYTES = 4096  # the header line is read from this much of the file's start
 SPLIT_YES = ("是", "Y", "y", "1", "true")
 
 
@@ -72,9 +73,6 @@ def load(con, source: bytes | Path, ingest_id: str, registry=None) -> BulkCsv | 
         return _load_if_plain(con, source[:HEADER_BYTES], path, ingest_id, registry)
     finally:
         os.unlink(path)
-
-
-HEADER_BYTES = 4096
 
 
 def _load_if_plain(con, head: bytes, path: str, ingest_id: str, registry) -> BulkCsv | None:

@@ -105,17 +105,19 @@ def write_indexes(con, rows: str, stage: Path, hashes: str | None = None) -> Non
                     CASE WHEN biz_step = 'commissioning' THEN lot END AS lot,
                     CASE WHEN event_type = 'AggregationEvent' AND action = 'ADD' AND role = 'child'
                          THEN parent_id END AS parent
-                  FROM {rows} ORDER BY epc)
+                  FROM {rows} ORDER BY {INDEX_ORDER["codes"]})
         TO '{sql_path(stage / "codes" / name)}' (FORMAT parquet, ROW_GROUP_SIZE {INDEX_ROW_GROUP})"""
     )
     con.execute(
         f"""COPY (SELECT DISTINCT lot, epc FROM {rows}
-                  WHERE biz_step = 'commissioning' AND lot IS NOT NULL AND epc IS NOT NULL ORDER BY lot, epc)
+                  WHERE biz_step = 'commissioning' AND lot IS NOT NULL AND epc IS NOT NULL
+                  ORDER BY {INDEX_ORDER["lots"]})
         TO '{sql_path(stage / "lots" / name)}' (FORMAT parquet, ROW_GROUP_SIZE {INDEX_ROW_GROUP})"""
     )
     source = hashes or f"(SELECT DISTINCT {_H1}, {_H2} FROM {rows})"
     con.execute(
-        f"COPY (SELECT h1, h2 FROM {source} ORDER BY h1) TO '{sql_path(stage / 'hashes' / name)}' (FORMAT parquet)"
+        f"""COPY (SELECT h1, h2 FROM {source} ORDER BY {INDEX_ORDER["hashes"]})
+        TO '{sql_path(stage / "hashes" / name)}' (FORMAT parquet)"""
     )
 
 

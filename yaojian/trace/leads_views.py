@@ -14,7 +14,7 @@ from yaojian.core import access
 from yaojian.core.choices import Role
 from yaojian.core.filtersets import RegulatedFilterSet
 from yaojian.core.models import User
-from yaojian.core.views_generic import ObjectListView, RecordTable, ScopedMixin, field_rows
+from yaojian.core.views_generic import ObjectListView, ParameterVersionView, RecordTable, ScopedMixin, field_rows
 from yaojian.registry.models import Enterprise
 
 from . import leads, thresholds
@@ -167,33 +167,21 @@ class EnterpriseLeadsView(ScopedMixin, View):
         return render(request, "trace/leads/_enterprise.html", context)
 
 
-class ThresholdView(ScopedMixin, View):
+class ThresholdView(ParameterVersionView):
     """追溯线索阈值: the active version and the history (lead readers); a new version (who may raise leads)."""
 
     model = ThresholdConfig
+    form_class = thresholds.ThresholdForm
+    template_name = "trace/leads/thresholds.html"
+    change_action = access.ADD
+    published = "已启用追溯线索阈值 v{version}，下次扫描起生效"
+    success_url = "trace:thresholds"
 
-    def get(self, request):
-        config = thresholds.active_config()
-        return self.render_page(thresholds.ThresholdForm(initial={**thresholds.thresholds_of(config).values()}))
+    def active(self):
+        return thresholds.active_config()
 
-    def post(self, request):
-        if not self.can(access.ADD):
-            raise PermissionDenied("无此操作权限")
-        form = thresholds.ThresholdForm(request.POST)
-        if not form.is_valid():
-            return self.render_page(form, status=400)
-        config = thresholds.publish_thresholds(form.values(), actor=request.user, note=form.cleaned_data["note"])
-        messages.success(request, f"已启用追溯线索阈值 v{config.version}，下次扫描起生效")
-        return redirect("trace:thresholds")
+    def values(self, config) -> dict:
+        return thresholds.thresholds_of(config).values()
 
-    def render_page(self, form, status=200):
-        config = thresholds.active_config()
-        values = thresholds.thresholds_of(config).values()
-        context = {
-            "config": config,
-            "parameters": [(label, values[name]) for name, label, *_ in thresholds.PARAMETERS],
-            "versions": ThresholdConfig.objects.select_related("created_by")[:20],
-            "form": form,
-            "can_change": self.can(access.ADD),
-        }
-        return render(self.request, "trace/leads/thresholds.html", context, status=status)
+    def publish(self, values, *, actor, note):
+        return thresholds.publish_thresholds(values, actor=actor, note=note)

@@ -31,7 +31,6 @@ PARAMETERS = (
     ("volume_z", "异常销量：稳健 z 分数下限", float, 1.0, 50.0),
     ("volume_min_history", "异常销量：基线最少周数/同周销售方数", int, 2, 104),
 )
-LABELS = {name: label for name, label, *_ in PARAMETERS}
 
 
 def active_config() -> ThresholdConfig:
